@@ -1,0 +1,12 @@
+/* programs/commands.h - every subcommand of vsq. One file per command
+ * (programs/cmd_*.c); add the declaration here and a row in vsq.c. */
+#ifndef VSQ_COMMANDS_H
+#define VSQ_COMMANDS_H
+
+#include "cli.h"
+
+extern const cli_command cmd_fakequant, cmd_quantize, cmd_dequantize, cmd_stats, cmd_calib;
+extern const cli_command cmd_generate;
+extern const cli_command cmd_eval_lm;
+
+#endif
