@@ -1,0 +1,378 @@
+/* vsq bench: packed integer kernels vs the scalar reference kernels vs
+ * OpenBLAS SGEMM/SGEMV, side by side in one process, with the machine's
+ * measured limits (STREAM-like read bandwidth, register-only int8-dot and
+ * fp32 FMA peaks). Writes a JSON array of records (docs/kernels.md). */
+#include <math.h>
+#include <omp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "kernels/kernels_internal.h"
+#include "vsq/kernels.h"
+#include "vsq/vsq.h"
+#ifdef VSQ_HAVE_BLAS
+#include <cblas.h>
+#endif
+
+/* ---- growing text buffer for the JSON ---- */
+typedef struct {
+    char *s;
+    size_t len, cap;
+} sbuf;
+static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *b, const char *fmt, ...) {
+    va_list ap;
+    for (;;) {
+        va_start(ap, fmt);
+        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) return;
+        if (b->s && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t nc = (b->cap + (size_t)n + 1) * 2;
+        char *t = realloc(b->s, nc);
+        if (!t) return;
+        b->s = t;
+        b->cap = nc;
+    }
+}
+
+static double now(void) { return omp_get_wtime(); }
+
+/* Best time of repeated runs, at least `reps` runs and ~min_s seconds. */
+#define TIME_BEST(best, min_s, reps, stmt)                                                     \
+    do {                                                                                       \
+        double t_total = 0;                                                                    \
+        best = 1e30;                                                                           \
+        for (int r_ = 0; r_ < 1000 && (r_ < (reps) || t_total < (min_s)); r_++) {              \
+            double t0_ = now();                                                                \
+            stmt;                                                                              \
+            double dt_ = now() - t0_;                                                          \
+            t_total += dt_;                                                                    \
+            if (dt_ < best) best = dt_;                                                        \
+        }                                                                                      \
+    } while (0)
+
+static float *rand_f(size_t n, unsigned seed) {
+    float *x = malloc(n * sizeof *x);
+    if (!x) return NULL;
+    uint64_t s = 0x9E3779B97F4A7C15ull ^ seed;
+    for (size_t i = 0; i < n; i++) {
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        x[i] = (float)((int64_t)(s >> 40) - (1 << 23)) / (float)(1 << 23);
+    }
+    return x;
+}
+
+/* ---- machine limits ---- */
+static double g_sink;
+static double read_once(const double *a, size_t n, int threads) {
+    double tot = 0;
+#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : tot)
+    for (size_t i = 0; i < n; i += 8)
+        tot += a[i] + a[i + 1] + a[i + 2] + a[i + 3] + a[i + 4] + a[i + 5] + a[i + 6] + a[i + 7];
+    return tot;
+}
+static double peak_once(double (*fn)(long), long iters, int threads) {
+    double o = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : o)
+    o += fn(iters);
+    return o;
+}
+static double mem_read_gbps(int threads, size_t bytes) {
+    size_t n = bytes / sizeof(double);
+    double *a = malloc(n * sizeof *a);
+    if (!a) return 0;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (size_t i = 0; i < n; i++) a[i] = (double)(i & 1023);
+    double best;
+    TIME_BEST(best, 0.5, 4, g_sink += read_once(a, n, threads));
+    free(a);
+    return (double)n * sizeof(double) / best / 1e9;
+}
+
+static double peak_loop(double (*fn)(long), int threads) {
+    long iters = 20000000;
+    double best, ops = 0;
+    TIME_BEST(best, 0.2, 3, ops = peak_once(fn, iters, threads));
+    return ops / best / 1e9;
+}
+
+typedef struct {
+    int threads;
+    double mem_gbps, peak_int8, peak_madd16, peak_fma;
+} limits;
+
+/* ---- one benchmark case ---- */
+typedef struct {
+    const char *kernel, *label, *wspec, *aspec;
+    size_t m, n, k;
+} bcase;
+
+static void record(sbuf *js, int *first, const bcase *c, const char *fmt, int threads,
+                   const char *isa, double secs, double ops, double bytes, double ref_gops,
+                   double blas_gops, double peak, const limits *L) {
+    double gops = ops / secs / 1e9, gbps = bytes / secs / 1e9;
+    sb_printf(js,
+              "%s\n  {\"kernel\": \"%s\", \"fmt\": \"%s\", \"m\": %zu, \"n\": %zu, \"k\": %zu, "
+              "\"threads\": %d, \"isa\": \"%s\", \"seconds\": %.6g, \"gops\": %.4g, \"gbps\": %.4g, "
+              "\"ref_gops\": %.4g, \"openblas_gops\": %.4g, \"vs_ref\": %.4g, \"vs_openblas\": %.4g, "
+              "\"peak_gops\": %.4g, \"peak_madd16_gops\": %.4g, \"peak_fma_gflops\": %.4g, "
+              "\"mem_gbps\": %.4g, \"pct_peak\": %.2f, \"pct_mem\": %.2f}",
+              *first ? "" : ",", c->kernel, fmt, c->m, c->n, c->k, threads, isa, secs, gops, gbps,
+              ref_gops, blas_gops, ref_gops > 0 ? gops / ref_gops : 0.0,
+              blas_gops > 0 ? gops / blas_gops : 0.0, peak, L->peak_madd16, L->peak_fma,
+              L->mem_gbps, peak > 0 ? 100.0 * gops / peak : 0.0,
+              L->mem_gbps > 0 ? 100.0 * gbps / L->mem_gbps : 0.0);
+    *first = 0;
+    fprintf(stderr, "%-9s %-28s m=%-5zu n=%-5zu k=%-5zu t=%d  %8.2f GOPS %7.2f GB/s  x%.1f ref  x%.2f blas\n",
+            c->kernel, fmt, c->m, c->n, c->k, threads, gops, gbps,
+            ref_gops > 0 ? gops / ref_gops : 0.0, blas_gops > 0 ? gops / blas_gops : 0.0);
+}
+
+static double blas_gops(size_t m, size_t n, size_t k, int threads, double min_s) {
+#ifdef VSQ_HAVE_BLAS
+    float *a = rand_f(m * k, 1), *w = rand_f(n * k, 2), *y = calloc(m * n, sizeof *y);
+    if (!a || !w || !y) {
+        free(a), free(w), free(y);
+        return 0;
+    }
+    openblas_set_num_threads(threads);
+    double best;
+    if (m == 1)
+        TIME_BEST(best, min_s, 3, cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)k, 1.0f, w,
+                                              (int)k, a, 1, 0.0f, y, 1));
+    else
+        TIME_BEST(best, min_s, 2, cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n,
+                                              (int)k, 1.0f, a, (int)k, w, (int)k, 0.0f, y, (int)n));
+    free(a), free(w), free(y);
+    return 2.0 * m * n * k / best / 1e9;
+#else
+    (void)m, (void)n, (void)k, (void)threads, (void)min_s;
+    return 0;
+#endif
+}
+
+static int run_case(sbuf *js, int *first, const bcase *c, int threads, const limits *L,
+                    double min_s) {
+    vsq_format fw, fa;
+    if (vsq_format_parse(c->wspec, &fw) || vsq_format_parse(c->aspec, &fa)) return cli_status(VSQ_EINVAL);
+    char fmt[96];
+    snprintf(fmt, sizeof fmt, "%s %s/%s", c->label, c->wspec, c->aspec);
+    float *xw = rand_f(c->n * c->k, 3), *xa = rand_f(c->m * c->k, 4);
+    float *y = malloc(c->m * c->n * sizeof *y);
+    if (!xw || !xa || !y) {
+        free(xw), free(xa), free(y);
+        return cli_fail(CLI_FAIL, "out of memory for %zu x %zu", c->n, c->k);
+    }
+    vsq_packed_w pw;
+    vsq_packed_a pa;
+    memset(&pa, 0, sizeof pa);
+    vsq_status st = vsq_quantize_pack_weights(&fw, xw, c->n, c->k, &pw);
+    if (!st) st = vsq_quantize_act(&fa, xa, c->m, c->k, &pa);
+    if (st) {
+        free(xw), free(xa), free(y);
+        return cli_status(st);
+    }
+    const char *isa = vsq_isa_name(vsq_isa_active());
+    double ops = 2.0 * c->m * c->n * c->k;
+    double wbytes = (double)pw.n_panels * pw.panel_bytes + pw.n_panels * 16.0;
+    double abytes = (double)pa.m * pa.kp * 2 + pa.m * pa.n_vec * 8.0;
+    double bytes = wbytes + abytes + 4.0 * c->m * c->n;
+
+    /* scalar reference kernel on a slice (rate extrapolated) */
+    double ref_gops = 0;
+    {
+        vsq_packed_a sa = pa;
+        vsq_packed_w sw = pw;
+        double budget = 2e8; /* MACs */
+        if ((double)sa.m * sw.n * sw.k > budget) {
+            if (sa.m > 8) sa.m = (size_t)fmax(8, budget / ((double)sw.n * sw.k));
+            if ((double)sa.m * sw.n * sw.k > budget) {
+                size_t nn = (size_t)(budget / ((double)sa.m * sw.k)) / 4 * 4;
+                if (nn < 4) nn = 4;
+                if (nn < sw.n) sw.n = nn, sw.n_panels = nn / 4;
+            }
+        }
+        vsq_isa_force(VSQ_ISA_REF);
+        double best;
+        TIME_BEST(best, 0.05, 1, vsq_gemm_packed(&sa, &sw, y, NULL, threads));
+        vsq_isa_force(-1);
+        ref_gops = 2.0 * sa.m * sw.n * sw.k / best / 1e9;
+    }
+    double bg = blas_gops(c->m, c->n, c->k, threads, min_s);
+    double best;
+    TIME_BEST(best, min_s, 3, st = vsq_gemm_packed(&pa, &pw, y, NULL, threads));
+    if (st) {
+        free(xw), free(xa), free(y);
+        return cli_status(st);
+    }
+    record(js, first, c, fmt, threads, isa, best, ops, bytes, ref_gops, bg, L->peak_int8, L);
+
+    /* the whole linear layer: dynamic activation quantization + GEMM */
+    if (c->m > 1 || c->n >= 4096) {
+        bcase lc = *c;
+        lc.kernel = "linear_q";
+        vsq_packed_a scratch;
+        memset(&scratch, 0, sizeof scratch);
+        TIME_BEST(best, min_s, 3, vsq_linear_q(&pw, &fa, xa, c->m, NULL, y, threads, &scratch));
+        record(js, first, &lc, fmt, threads, isa, best, ops, bytes + 4.0 * c->m * c->k, ref_gops, bg,
+               L->peak_int8, L);
+        vsq_packed_a_free(&scratch);
+    }
+    vsq_packed_a_free(&pa);
+    vsq_packed_w_free(&pw);
+    free(xw), free(xa), free(y);
+    return CLI_OK;
+}
+
+/* Quantize fp32 -> packed throughput, GB/s of fp32 input. */
+static void run_quant(sbuf *js, int *first, const char *spec, size_t n, size_t k, int threads,
+                      const limits *L, double min_s, int weights) {
+    vsq_format f;
+    if (vsq_format_parse(spec, &f)) return;
+    float *x = rand_f(n * k, 5);
+    if (!x) return;
+    bcase c = {weights ? "quantize_w" : "quantize_a", "", spec, spec, weights ? 0 : n, weights ? n : 0, k};
+    double best, ref_t;
+    vsq_packed_w pw;
+    vsq_packed_a pa;
+    memset(&pa, 0, sizeof pa);
+    omp_set_num_threads(threads);
+#define QRUN()                                                                                 \
+    do {                                                                                       \
+        if (weights) {                                                                         \
+            if (!vsq_quantize_pack_weights(&f, x, n, k, &pw)) vsq_packed_w_free(&pw);          \
+        } else                                                                                 \
+            vsq_quantize_act(&f, x, n, k, &pa);                                                \
+    } while (0)
+    TIME_BEST(best, min_s, 3, QRUN());
+    vsq_isa_force(VSQ_ISA_REF);
+    TIME_BEST(ref_t, min_s / 2, 1, QRUN());
+    vsq_isa_force(-1);
+    vsq_packed_a_free(&pa);
+    double bytes = 4.0 * n * k;
+    /* for quantizers gops = elements / s (G elem/s), vs_ref = speed-up */
+    char fmt[64];
+    snprintf(fmt, sizeof fmt, "%s", spec);
+    record(js, first, &c, fmt, threads, vsq_isa_name(vsq_isa_active()), best, (double)n * k / 2.0,
+           bytes, (double)n * k / 2.0 / ref_t / 1e9, 0, 0, L);
+    free(x);
+    omp_set_num_threads(omp_get_num_procs());
+}
+
+static int cmd_bench_run(int argc, char **argv) {
+    const char *json = NULL, *tl = NULL;
+    int quick = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if (!strcmp(argv[i], "--quick")) quick = 1;
+        else if (cli_opt(argc, argv, &i, "--json", &v)) json = v;
+        else if (cli_opt(argc, argv, &i, "--threads", &v)) tl = v;
+        else return cli_fail(CLI_BADINPUT, "unknown option '%s' (see vsq bench --help)", argv[i]);
+    }
+    if (!json) return cli_fail(CLI_BADINPUT, "--json FILE is required");
+    int tlist[8], nt = 0, maxt = omp_get_num_procs();
+    if (tl) {
+        char buf[128];
+        snprintf(buf, sizeof buf, "%s", tl);
+        char *items[8];
+        int n = cli_split_commas(buf, items, 8);
+        for (int i = 0; i < n; i++) {
+            long t;
+            if (cli_parse_long(items[i], 1, 1024, &t))
+                return cli_fail(CLI_BADINPUT, "--threads: '%s' is not a thread count 1..1024", items[i]);
+            tlist[nt++] = (int)t;
+        }
+    } else {
+        tlist[nt++] = 1;
+        if (maxt > 1) tlist[nt++] = maxt;
+    }
+    double min_s = quick ? 0.05 : 0.3;
+    sbuf js = {0};
+    int first = 1;
+    sb_printf(&js, "[");
+    fprintf(stderr, "vsq bench: isa %s (VSQ_ISA to force), %s\n", vsq_isa_name(vsq_isa_active()),
+#ifdef VSQ_HAVE_BLAS
+            "OpenBLAS baseline"
+#else
+            "no BLAS baseline"
+#endif
+    );
+    const bcase full[] = {
+        {"gemv", "W4A8", "int4:v16:s6", "int8:v16:s10", 1, 4096, 4096},
+        {"gemv", "W4A8", "int4:v16:s6", "int8:v16:s10", 1, 16384, 16384},
+        {"gemv", "W8A8", "int8:v16:s6", "int8:v16:s10", 1, 16384, 16384},
+        {"gemv", "W8A8", "int8:v16:s6", "int8:v16:s10", 1, 4096, 4096},
+        {"gemv", "W6A8", "int6:v16:s6", "int8:v16:s10", 1, 4096, 4096},
+        {"gemv", "W4A4", "int4:v16:s4", "int4:v16:s4", 1, 4096, 4096},
+        {"gemv", "W3A8", "int3:v16:s6", "int8:v16:s10", 1, 4096, 4096},
+        {"gemv", "W4A8-fp16", "int4:v16:fp16", "int8:v16:fp16", 1, 4096, 4096},
+        {"gemv", "W4A8-v64", "int4:v64:s8", "int8:v64:s10", 1, 4096, 4096},
+        {"gemm", "W8A8", "int8:v16:s6", "int8:v16:s10", 1024, 1024, 1024},
+        {"gemm", "W8A8", "int8:v16:s6", "int8:v16:s10", 4096, 4096, 4096},
+        {"gemm", "W4A8", "int4:v16:s6", "int8:v16:s10", 1024, 1024, 1024},
+        {"gemm", "W4A4", "int4:v16:s4", "int4:v16:s4", 1024, 1024, 1024},
+        {"gemm", "W6A8", "int6:v16:s6", "int8:v16:s10", 1024, 1024, 1024},
+        {"gemm", "W8A8-v32", "int8:v32:s6", "int8:v32:s10", 1024, 1024, 1024},
+        {"gemm", "W8A8-v64", "int8:v64:s6", "int8:v64:s10", 1024, 1024, 1024},
+        {"gemm", "W8A8-fp32", "int8:v16:fp32", "int8:v16:fp32", 1024, 1024, 1024},
+        {"llm", "W4A8", "int4:v16:s6", "int8:v16:s10", 1, 4096, 4096},
+        {"llm", "W4A8", "int4:v16:s6", "int8:v16:s10", 512, 4096, 4096},
+        {"llm", "W8A8", "int8:v16:s6", "int8:v16:s10", 512, 4096, 4096},
+    };
+    const bcase quickc[] = {
+        {"gemv", "W4A8", "int4:v16:s6", "int8:v16:s10", 1, 1024, 1024},
+        {"gemv", "W8A8", "int8:v16:s6", "int8:v16:s10", 1, 1024, 1024},
+        {"gemm", "W8A8", "int8:v16:s6", "int8:v16:s10", 256, 256, 256},
+        {"gemm", "W4A8", "int4:v16:s6", "int8:v16:s10", 128, 256, 512},
+        {"llm", "W4A8", "int4:v16:s6", "int8:v16:s10", 64, 1024, 1024},
+    };
+    const bcase *cases = quick ? quickc : full;
+    size_t ncases = quick ? sizeof quickc / sizeof *quickc : sizeof full / sizeof *full;
+    int rc = CLI_OK;
+    for (int ti = 0; ti < nt && rc == CLI_OK; ti++) {
+        limits L = {tlist[ti], 0, 0, 0, 0};
+        L.mem_gbps = mem_read_gbps(tlist[ti], quick ? (size_t)128 << 20 : (size_t)512 << 20);
+        if (vsq_isa_available(VSQ_ISA_AVX2)) {
+            L.peak_int8 = peak_loop(vsqk_peak_int8_avx2, tlist[ti]);
+            L.peak_madd16 = peak_loop(vsqk_peak_madd16_avx2, tlist[ti]);
+            L.peak_fma = peak_loop(vsqk_peak_fma_avx2, tlist[ti]);
+        }
+        fprintf(stderr, "threads %d: read %.1f GB/s, int8 dot (maddubs+madd) %.1f GOPS, "
+                        "vpmaddwd %.1f GOPS, fp32 FMA %.1f GFLOPS\n",
+                tlist[ti], L.mem_gbps, L.peak_int8, L.peak_madd16, L.peak_fma);
+        bcase lim = {"limits", "", "-", "-", 0, 0, 0};
+        record(&js, &first, &lim, "machine", tlist[ti], vsq_isa_name(vsq_isa_active()), 1.0,
+               L.peak_int8 * 1e9, L.mem_gbps * 1e9, 0, 0, L.peak_int8, &L);
+        for (size_t i = 0; i < ncases && rc == CLI_OK; i++) {
+            /* the single-thread 4096^3 GEMM is the target; skip 16384 GEMV twice */
+            rc = run_case(&js, &first, &cases[i], tlist[ti], &L, min_s);
+        }
+        run_quant(&js, &first, "int4:v16:s6", quick ? 256 : 4096, quick ? 1024 : 4096, tlist[ti], &L,
+                  min_s, 1);
+        run_quant(&js, &first, "int8:v16:s10", quick ? 64 : 512, quick ? 1024 : 4096, tlist[ti], &L,
+                  min_s, 0);
+    }
+    sb_printf(&js, "\n]\n");
+    if (rc == CLI_OK && cli_write_text(json, js.s) != 0) rc = CLI_FAIL;
+    free(js.s);
+    return rc;
+}
+
+const cli_command cmd_bench = {
+    "bench", cmd_bench_run, "benchmark the packed integer kernels (vs reference, OpenBLAS)",
+    "usage: vsq bench [--quick] [--threads T[,T2...]] --json FILE\n"
+    "  Times the packed VS-Quant kernels (GEMV, GEMM, LLM-like shapes, W8A8/W4A8/W4A4/W6A8,\n"
+    "  two-level and fp16 scales, V=16/32/64) against the scalar reference kernels and\n"
+    "  OpenBLAS SGEMM/SGEMV on the same shapes, with the measured read bandwidth and\n"
+    "  int8-dot / fp32-FMA peaks. Writes a JSON array of records with kernel, fmt, m, n,\n"
+    "  k, threads, gops, gbps, vs_ref, vs_openblas, peak_gops, mem_gbps (+ extras).\n"
+    "  --quick       small shapes (seconds)\n"
+    "  --threads L   comma-separated thread counts (default: 1 and all cores)\n"
+    "  VSQ_ISA=ref|avx2|avx512 forces a kernel variant; OPENBLAS_CORETYPE picks BLAS kernels.\n"};

@@ -1,0 +1,99 @@
+/* Packed GEMM / GEMV driver: blocks activation rows (MC) so a block stays
+ * in L2, and spreads the 4-row weight panels over OpenMP threads; each
+ * thread unpacks its panel once per block (amortized over MC rows) into
+ * its scratch and runs the micro-kernel of the active ISA. Finalization
+ * matches vsq_gemm_ref: y = (float)((double)acc * (gamma_a * gamma_w)). */
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels_internal.h"
+
+#define VSQK_MC 96
+
+vsq_status vsqk_quantize_act_t(const vsq_format *fmt, const float *x, size_t m, size_t k,
+                              vsq_packed_a *out, int threads);
+
+/* log2 bound of |sum| for the two-level accumulation. */
+static double acc_log2(const vsq_packed_a *a, const vsq_packed_w *w) {
+    double b = (double)w->vec_len * (w->max_code ? w->max_code : 1) * (a->max_code ? a->max_code : 1) *
+               ((double)w->max_scale + 1) * ((double)a->max_scale + 1) * (double)a->n_vec;
+    return log2(b);
+}
+
+vsq_status vsq_gemm_packed(const vsq_packed_a *a, const vsq_packed_w *w, float *y, int64_t *acc,
+                           int threads) {
+    if (!a || !w || !y || !a->codes || !w->data)
+        return vsq_error(VSQ_EINVAL, "gemm packed: null argument");
+    if (a->k != w->k)
+        return vsq_error(VSQ_EINVAL, "gemm packed: activations have K=%zu but weights K=%zu", a->k,
+                         w->k);
+    if (a->vec_len != w->vec_len)
+        return vsq_error(VSQ_EINVAL, "gemm packed: vector lengths differ (activations %d, weights %d)",
+                         a->vec_len, w->vec_len);
+    if (a->two_level != w->two_level)
+        return vsq_error(VSQ_EUNSUPPORTED,
+                         "gemm packed: mixing two-level and single-level scales is not supported "
+                         "(use vsq_gemm_ref)");
+    int two = a->two_level;
+    vsqk_panel_fn fn = vsqk_select_panel();
+    /* SIMD kernels sum exact integers in double: need |sum| < 2^53. */
+    if (two && fn != vsqk_panel_ref && acc_log2(a, w) >= 52.0) fn = vsqk_panel_ref;
+    size_t m = a->m, n = w->n, np = w->n_panels;
+    size_t mc = m < VSQK_MC ? m : VSQK_MC;
+    size_t sbytes = vsqk_scratch_bytes(w), obytes = mc * VSQK_NR * 8;
+    int nt = threads > 0 ? threads : omp_get_max_threads();
+    if ((size_t)nt > np * ((m + mc - 1) / mc)) nt = (int)(np * ((m + mc - 1) / mc));
+    if (nt < 1) nt = 1;
+    int bad = 0;
+#pragma omp parallel num_threads(nt)
+    {
+        uint8_t *scratch = aligned_alloc(64, sbytes + obytes);
+        if (!scratch) {
+#pragma omp atomic write
+            bad = 1;
+        }
+        for (size_t i0 = 0; i0 < m; i0 += mc) {
+            size_t i1 = i0 + mc < m ? i0 + mc : m;
+#pragma omp for schedule(static)
+            for (size_t p = 0; p < np; p++) {
+                if (!scratch) continue;
+                void *out = scratch + sbytes;
+                fn(a, w, p, i0, i1, out, scratch);
+                for (size_t i = i0; i < i1; i++) {
+                    for (size_t r = 0; r < VSQK_NR && p * VSQK_NR + r < n; r++) {
+                        size_t row = p * VSQK_NR + r, o = (i - i0) * VSQK_NR + r;
+                        if (two) {
+                            int64_t s = ((int64_t *)out)[o];
+                            if (acc) acc[i * n + row] = s;
+                            double f = (double)a->gamma[i] * (double)w->gamma[row];
+                            y[i * n + row] = (float)((double)s * f);
+                        } else {
+                            if (acc) acc[i * n + row] = 0;
+                            y[i * n + row] = (float)((double *)out)[o];
+                        }
+                    }
+                }
+            }
+        }
+        free(scratch);
+    }
+    if (bad) return vsq_error(VSQ_ENOMEM, "gemm packed: out of memory for scratch");
+    return VSQ_OK;
+}
+
+vsq_status vsq_linear_q(const vsq_packed_w *w, const vsq_format *afmt, const float *x, size_t m,
+                        const float *bias, float *y, int threads, vsq_packed_a *scratch) {
+    if (!w || !afmt || !x || !y) return vsq_error(VSQ_EINVAL, "linear: null argument");
+    vsq_packed_a local;
+    memset(&local, 0, sizeof local);
+    vsq_packed_a *a = scratch ? scratch : &local;
+    vsq_status st = vsqk_quantize_act_t(afmt, x, m, w->k, a, threads);
+    if (!st) st = vsq_gemm_packed(a, w, y, NULL, threads);
+    if (!st && bias)
+        for (size_t i = 0; i < m; i++)
+            for (size_t r = 0; r < w->n; r++) y[i * w->n + r] += bias[r];
+    if (!scratch) vsq_packed_a_free(&local);
+    return st;
+}

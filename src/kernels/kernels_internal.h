@@ -1,0 +1,59 @@
+/* Internal helpers shared by the kernel files (src/kernels/). */
+#ifndef VSQ_KERNELS_INTERNAL_H
+#define VSQ_KERNELS_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vsq/kernels.h"
+
+#define VSQK_CHUNK 64 /* elements per chunk along K */
+#define VSQK_NR 4     /* output rows per panel */
+
+static inline size_t vsqk_scale_size(vsq_pscale t) {
+    return t == VSQ_PSCALE_U8 ? 1 : t == VSQ_PSCALE_F32 ? 4 : 2;
+}
+
+/* Pack / unpack the 64 unsigned codes of one row chunk (cb bits each). */
+void vsqk_pack_chunk(const uint8_t u[64], int cb, uint8_t *dst);
+void vsqk_unpack_chunk(const uint8_t *src, int cb, uint8_t u[64]);
+
+/* Value of stored scale number idx at p (integer value or float). */
+double vsqk_scale_get(const uint8_t *p, vsq_pscale t, size_t idx);
+
+/* A kernel computes, for one panel of 4 weight rows and activation rows
+ * i0..i1-1, the sums out[(i-i0)*4 + r]: int64 when both operands are
+ * two-level (exact), else double. `scratch` is a per-thread buffer of
+ * vsqk_scratch_bytes() bytes, 64-byte aligned. */
+typedef void (*vsqk_panel_fn)(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel,
+                              size_t i0, size_t i1, void *out, void *scratch);
+size_t vsqk_scratch_bytes(const vsq_packed_w *w);
+
+void vsqk_panel_ref(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel, size_t i0,
+                    size_t i1, void *out, void *scratch);
+void vsqk_panel_avx2(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel, size_t i0,
+                     size_t i1, void *out, void *scratch);
+
+/* Row quantizers: one row of k floats -> kp int16 codes (zero padded),
+ * per-vector scales (double) and the row's gamma; fmt is a supported
+ * fast format (see quantize_row.c). Returns max |code| and max scale. */
+typedef void (*vsqk_qrow_fn)(const vsq_format *fmt, const float *x, size_t k, size_t kp,
+                             int16_t *codes, double *scale, float *gamma, int *max_code,
+                             uint32_t *max_scale);
+void vsqk_quantize_row_ref(const vsq_format *fmt, const float *x, size_t k, size_t kp,
+                           int16_t *codes, double *scale, float *gamma, int *max_code,
+                           uint32_t *max_scale);
+void vsqk_quantize_row_avx2(const vsq_format *fmt, const float *x, size_t k, size_t kp,
+                            int16_t *codes, double *scale, float *gamma, int *max_code,
+                            uint32_t *max_scale);
+
+/* Kernel for the active ISA (NULL entries fall back to ref). */
+vsqk_panel_fn vsqk_select_panel(void);
+
+/* Register-only peak loops (peak_avx2.c; AVX2 CPUs only): return ops done. */
+double vsqk_peak_int8_avx2(long iters);
+double vsqk_peak_madd16_avx2(long iters);
+double vsqk_peak_fma_avx2(long iters);
+vsqk_qrow_fn vsqk_select_qrow(void);
+
+#endif

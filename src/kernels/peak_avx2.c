@@ -1,0 +1,63 @@
+/* Register-only throughput loops for the benchmark's physical limits:
+ * int8 dot as vpmaddubsw + vpmaddwd (the AVX2 int8 idiom, 32 MACs per
+ * pair), vpmaddwd alone (16 int16 MACs, what the packed kernels use) and
+ * fp32 FMA. 10 independent chains hide latencies. Returns ops (2 per MAC). */
+#include <immintrin.h>
+#include <stdint.h>
+
+#include "kernels_internal.h"
+
+#define CHAINS 10
+#define ICHAINS 6 /* distinct inputs per chain (no common subexpressions): 6 x + 6 acc */
+
+/* Six independent chains in named registers (arrays end up in memory). */
+#define DECL6(T, n, init) T n##0 = init(1), n##1 = init(2), n##2 = init(3), n##3 = init(4), \
+                              n##4 = init(5), n##5 = init(6)
+#define BARRIER6(n) __asm__ volatile("" : "+x"(n##0), "+x"(n##1), "+x"(n##2), "+x"(n##3), "+x"(n##4), "+x"(n##5))
+#define SUM6(n) (_mm256_extract_epi32(n##0, 0) + _mm256_extract_epi32(n##1, 0) + \
+                 _mm256_extract_epi32(n##2, 0) + _mm256_extract_epi32(n##3, 0) + \
+                 _mm256_extract_epi32(n##4, 0) + _mm256_extract_epi32(n##5, 0))
+#define SET8(v) _mm256_set1_epi8((char)(v))
+#define SET16(v) _mm256_set1_epi16((short)(v))
+#define SET32(v) _mm256_set1_epi32(v)
+
+double vsqk_peak_int8_avx2(long iters) {
+    DECL6(__m256i, x, SET8);
+    DECL6(__m256i, a, SET32);
+    const __m256i b = _mm256_set1_epi8(-2), one = _mm256_set1_epi16(1);
+#define STEP8(i) a##i = _mm256_add_epi32(a##i, _mm256_madd_epi16(_mm256_maddubs_epi16(x##i, b), one))
+    for (long i = 0; i < iters; i++) {
+        STEP8(0); STEP8(1); STEP8(2); STEP8(3); STEP8(4); STEP8(5);
+        BARRIER6(x);
+    }
+    int32_t s = SUM6(a);
+    __asm__ volatile("" ::"r"(s));
+    return (double)iters * 6 * 32 * 2;
+}
+
+double vsqk_peak_madd16_avx2(long iters) {
+    DECL6(__m256i, x, SET16);
+    DECL6(__m256i, a, SET32);
+    const __m256i b = _mm256_set1_epi16(-2);
+#define STEP16(i) a##i = _mm256_add_epi32(a##i, _mm256_madd_epi16(x##i, b))
+    for (long i = 0; i < iters; i++) {
+        STEP16(0); STEP16(1); STEP16(2); STEP16(3); STEP16(4); STEP16(5);
+        BARRIER6(x);
+    }
+    int32_t s = SUM6(a);
+    __asm__ volatile("" ::"r"(s));
+    return (double)iters * 6 * 16 * 2;
+}
+
+double vsqk_peak_fma_avx2(long iters) {
+    __m256 acc[CHAINS], a = _mm256_set1_ps(1.0000001f), b = _mm256_set1_ps(0.9999999f);
+    for (int c = 0; c < CHAINS; c++) acc[c] = _mm256_set1_ps((float)c);
+    for (long i = 0; i < iters; i++) {
+        for (int c = 0; c < CHAINS; c++) acc[c] = _mm256_fmadd_ps(acc[c], a, b);
+        __asm__ volatile("" : "+x"(a), "+x"(b));
+    }
+    float s = 0;
+    for (int c = 0; c < CHAINS; c++) s += _mm256_cvtss_f32(acc[c]);
+    __asm__ volatile("" ::"x"(s));
+    return (double)iters * CHAINS * 8 * 2;
+}
