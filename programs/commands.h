@@ -5,8 +5,12 @@
 
 #include "cli.h"
 
-extern const cli_command cmd_fakequant, cmd_quantize, cmd_dequantize, cmd_stats, cmd_calib;
+extern const cli_command cmd_gen, cmd_fakequant, cmd_quantize, cmd_dequantize, cmd_stats, cmd_calib;
+extern const cli_command cmd_bench;
 extern const cli_command cmd_generate;
 extern const cli_command cmd_eval_lm;
+extern const cli_command cmd_eval_cnn;
+extern const cli_command cmd_hw;
+extern const cli_command cmd_dse;
 
 #endif

@@ -6,8 +6,12 @@
 #include "commands.h"
 
 static const cli_command *const commands[] = {
-    &cmd_fakequant, &cmd_quantize, &cmd_dequantize, &cmd_stats, &cmd_calib,
+    &cmd_gen, &cmd_fakequant, &cmd_quantize, &cmd_dequantize, &cmd_stats, &cmd_calib,
+    &cmd_bench,
     &cmd_generate, &cmd_eval_lm,
+    &cmd_eval_cnn,
+    &cmd_hw,
+    &cmd_dse,
     /* more commands: add them here (and in commands.h) */
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];
