@@ -49,7 +49,7 @@ vsq_status vsq_gemm_packed(const vsq_packed_a *a, const vsq_packed_w *w, float *
     int bad = 0;
 #pragma omp parallel num_threads(nt)
     {
-        uint8_t *scratch = aligned_alloc(64, sbytes + obytes);
+        uint8_t *scratch = aligned_alloc(64, (sbytes + obytes + 63) / 64 * 64);
         if (!scratch) {
 #pragma omp atomic write
             bad = 1;
