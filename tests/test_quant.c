@@ -47,6 +47,17 @@ static void test_full_range_and_unsigned_by_hand(void **state) {
     assert_memory_equal(q.codes, want_neg, sizeof want_neg);
     assert_true(q.scale[0] == 1.0f);
     vsq_qtensor_free(&q);
+    /* ... and a positive peak too, through a negative scale (as Q4_0) */
+    const float pos[4] = {8.0f, -1.0f, 2.0f, 3.0f};
+    quant("int4f:v4:fp16", pos, 1, 4, 1, &q);
+    const int16_t want_pos[4] = {-8, 1, -2, -3};
+    assert_memory_equal(q.codes, want_pos, sizeof want_pos);
+    assert_true(q.scale[0] == -1.0f);
+    vsq_qtensor_free(&q);
+    /* two-level and e8m0 scales are unsigned: the peak maps to +7 */
+    quant("int4f:v4:e8m0", pos, 1, 4, 1, &q);
+    assert_int_equal(q.codes[0], 4); /* s = 8/7 rounded up to 2 */
+    vsq_qtensor_free(&q);
     /* uint4: negatives clip to 0, alpha = 15 -> s = 1 */
     const float u[4] = {-1.0f, 0.0f, 15.0f, 7.5f};
     quant("uint4:pt", u, 1, 4, 1, &q);
@@ -154,8 +165,9 @@ static void check_half_step(const char *spec, const float *x, size_t rows, size_
             float s = q.fmt.gran == VSQ_GRAN_TENSOR    ? q.scale[0]
                       : q.fmt.gran == VSQ_GRAN_CHANNEL ? q.scale[r]
                                                        : q.scale[r * q.n_vec + c / q.vec_len];
-            if (x[i] < qmin * s || x[i] > qmax * s) continue;
-            assert_true(fabsf(x[i] - y[i]) <= 0.5f * s * (1.0f + 1e-5f) + 1e-30f);
+            float lo = fminf(qmin * s, qmax * s), hi = fmaxf(qmin * s, qmax * s);
+            if (x[i] < lo || x[i] > hi) continue;
+            assert_true(fabsf(x[i] - y[i]) <= 0.5f * fabsf(s) * (1.0f + 1e-5f) + 1e-30f);
         }
     free(y);
     vsq_qtensor_free(&q);

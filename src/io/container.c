@@ -158,7 +158,8 @@ static vsq_status check_values(const vsq_qfile *f, const layout *L, const char *
                 return vsq_error(VSQ_EINVAL, "%s: scale %zu (s_q * gamma) overflows", what, i);
             continue;
         }
-        if (!isfinite(s) || s < 0)
+        int may_be_negative = q->fmt.elem == VSQ_ELEM_INTF && kind != VSQ_SCALE_E8M0;
+        if (!isfinite(s) || (s < 0 && !may_be_negative))
             return vsq_error(VSQ_EINVAL, "%s: scale %zu is %g (must be finite, >= 0)", what, i, s);
         if (kind == VSQ_SCALE_FP16 && vsq_f16_to_f32(vsq_f32_to_f16(s)) != s)
             return vsq_error(VSQ_EINVAL, "%s: scale %zu (%g) is not an fp16 value", what, i, s);
@@ -372,13 +373,20 @@ static vsq_status check_scale(float s, size_t i, const char *what) {
     return VSQ_OK;
 }
 
+/* intNf with fp16/fp32 scales stores signed scales (docs/formats.md). */
+static vsq_status check_float_scale(float s, size_t i, const vsq_format *fmt, const char *what) {
+    if (fmt->elem == VSQ_ELEM_INTF && isfinite(s)) return VSQ_OK;
+    return check_scale(s, i, what);
+}
+
 /* Decode the scale section; for two-level, scale = sq * gamma (eq. 7h). */
 static vsq_status read_scales(const uint8_t *p, vsq_qtensor *q, const layout *L, const char *what) {
     vsq_status st = VSQ_OK;
     switch (stored_kind(&q->fmt)) {
     case VSQ_SCALE_FP16:
         for (size_t i = 0; i < L->n_scale && !st; i++)
-            st = check_scale(q->scale[i] = vsq_f16_to_f32((uint16_t)(p[2 * i] | p[2 * i + 1] << 8)), i, what);
+            st = check_float_scale(q->scale[i] = vsq_f16_to_f32((uint16_t)(p[2 * i] | p[2 * i + 1] << 8)), i,
+                                   &q->fmt, what);
         return st;
     case VSQ_SCALE_E8M0:
         for (size_t i = 0; i < L->n_scale; i++)
@@ -398,7 +406,7 @@ static vsq_status read_scales(const uint8_t *p, vsq_qtensor *q, const layout *L,
         return st;
     }
     default:
-        for (size_t i = 0; i < L->n_scale && !st; i++) st = check_scale(q->scale[i] = f32_at(p + 4 * i), i, what);
+        for (size_t i = 0; i < L->n_scale && !st; i++) st = check_float_scale(q->scale[i] = f32_at(p + 4 * i), i, &q->fmt, what);
         return st;
     }
 }

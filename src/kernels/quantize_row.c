@@ -42,8 +42,7 @@ void vsqk_quantize_row_ref(const vsq_format *fmt, const float *x, size_t k, size
             s = peak / (float)vsq_group_qref(fmt, xv, len);
             if (s > smax) smax = s;
         } else {
-            s = peak > 0.0f ? peak / (float)vsq_group_qref(fmt, xv, len) : 0.0f;
-            s = vsq_scale_store(fmt->scale, s);
+            s = vsq_single_scale(fmt, xv, len, peak);
         }
         scale[j] = s;
     }

@@ -8,9 +8,10 @@
 
 #include "vsq/quant.h"
 
-/* Round to nearest, ties away from zero (C roundf), then clip (eq. 2). */
+/* Round to nearest, ties away from zero (C roundf), then clip (eq. 2).
+ * s may be negative (intNf with float scales, see vsq_single_scale). */
 static inline int16_t vsq_quantize_value(float x, float s, int qmin, int qmax) {
-    if (!(s > 0.0f)) return 0;
+    if (s == 0.0f) return 0;
     float v = roundf(x / s);
     if (v < (float)qmin) return (int16_t)qmin;
     if (v > (float)qmax) return (int16_t)qmax;
@@ -23,6 +24,13 @@ double vsq_quantize_run(const float *x, size_t n, float s, int qmin, int qmax, i
 /* Code magnitude that alpha maps to for this group. For intNf the extra
  * negative code is used when the group's peak is negative (docs/formats.md). */
 int vsq_group_qref(const vsq_format *fmt, const float *x, size_t n);
+
+/* Stored single-level scale of a group with clip value alpha: alpha / qref
+ * rounded to the scale type. For intNf with fp32/fp16 scales the scale is
+ * signed, -alpha/2^(N-1) when the group's peak is positive, so the peak
+ * always lands on the extra code -2^(N-1) (as Q4_0-style block formats
+ * store it); e8m0 scales have no sign and use vsq_group_qref. */
+float vsq_single_scale(const vsq_format *fmt, const float *x, size_t n, float alpha);
 
 /* Round a positive scale to the stored scale type (fp16 nearest, e8m0 up). */
 float vsq_scale_store(vsq_scale_kind kind, float s);

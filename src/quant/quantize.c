@@ -71,8 +71,7 @@ static vsq_status alloc_qtensor(const vsq_format *fmt, size_t rows, size_t cols,
 /* Single-level: one float scale per group, groups of contiguous elements. */
 static void quantize_single_group(const vsq_format *fmt, const float *x, size_t n, float alpha,
                                   int16_t *codes, float *scale) {
-    float s = alpha > 0.0f ? alpha / (float)vsq_group_qref(fmt, x, n) : 0.0f; /* eq. 1 */
-    s = vsq_scale_store(fmt->scale, s);
+    float s = vsq_single_scale(fmt, x, n, alpha); /* eq. 1 */
     vsq_quantize_run(x, n, s, vsq_format_qmin(fmt), vsq_format_qmax(fmt), codes); /* eq. 2 */
     *scale = s;
 }

@@ -81,6 +81,24 @@ int vsq_group_qref(const vsq_format *fmt, const float *x, size_t n) {
     return negative ? -vsq_format_qmin(fmt) : vsq_format_qmax(fmt);
 }
 
+/* Largest-magnitude element of a group (first one on ties). */
+static float group_peak(const float *x, size_t n) {
+    float peak = 0.0f;
+    for (size_t i = 0; i < n; i++)
+        if (fabsf(x[i]) > fabsf(peak)) peak = x[i];
+    return peak;
+}
+
+float vsq_single_scale(const vsq_format *fmt, const float *x, size_t n, float alpha) {
+    if (!(alpha > 0.0f)) return 0.0f;
+    int signed_scale = fmt->elem == VSQ_ELEM_INTF &&
+                       (fmt->scale == VSQ_SCALE_FP32 || fmt->scale == VSQ_SCALE_FP16);
+    if (!signed_scale)
+        return vsq_scale_store(fmt->scale, alpha / (float)vsq_group_qref(fmt, x, n)); /* eq. 1 */
+    float s = vsq_scale_store(fmt->scale, alpha / (float)-vsq_format_qmin(fmt));
+    return group_peak(x, n) > 0.0f ? -s : s;
+}
+
 double vsq_quantize_run(const float *x, size_t n, float s, int qmin, int qmax, int16_t *q) {
     double err = 0.0;
     for (size_t i = 0; i < n; i++) {
