@@ -1,0 +1,192 @@
+/* models/llm/llm.h - a Llama-2 architecture language model (llama2.c
+ * checkpoint format), its tokenizer, sampler, perplexity evaluation and
+ * VS-Quant post-training quantization. Internal to libvsq and the CLI.
+ *
+ * Architecture: token embedding; per layer RMSNorm -> q,k,v (GQA) with RoPE
+ * -> causal attention -> wo, residual; RMSNorm -> SwiGLU MLP (w1, w3, w2),
+ * residual; final RMSNorm -> classifier. Single token per forward call,
+ * with a KV cache.
+ */
+#ifndef VSQ_MODELS_LLM_H
+#define VSQ_MODELS_LLM_H
+
+#include "vsq/vsq.h"
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- checkpoint (checkpoint.c) ---- */
+
+typedef struct {
+    int dim;        /* residual stream width */
+    int hidden_dim; /* MLP width */
+    int n_layers;
+    int n_heads;
+    int n_kv_heads; /* < n_heads: grouped-query attention */
+    int vocab_size; /* always positive here */
+    int seq_len;    /* max context */
+    int shared_cls; /* 1: classifier = token embedding (header vocab > 0) */
+} llm_config;
+
+/* One linear layer y = W x, W rows x cols (rows = out features). `w` points
+ * into the checkpoint mapping, or to a fake-quantized copy; `q` holds the
+ * packed integer weights when the integer path is on (else NULL). */
+typedef struct {
+    const float *w;
+    const float *w0; /* the checkpoint's own weights (never modified) */
+    vsq_qtensor *q;
+    int rows, cols;
+    const char *name; /* "wq", "w1", "cls", ... */
+} llm_mat;
+
+typedef struct {
+    llm_config cfg;
+    const float *tok_emb;                      /* vocab x dim */
+    const float *rms_att;                      /* n_layers x dim */
+    const float *rms_ffn;                      /* n_layers x dim */
+    const float *rms_final;                    /* dim */
+    llm_mat *wq, *wk, *wv, *wo, *w1, *w2, *w3; /* n_layers each */
+    llm_mat cls;
+    /* Activation quantization (dynamic, per token along the input dim of
+     * every linear layer); has_a = 0 means fp32 activations. */
+    int has_a;
+    vsq_format afmt;
+    int integer_path; /* 1: linear layers run through llm_matmul_q */
+    /* Storage: the mmap-ed file and the buffers owned by quantization. */
+    void *map;
+    size_t map_size;
+    float **owned;
+    size_t n_owned;
+} llm_model;
+
+/* Map and validate a llama2.c checkpoint (header dims against file size). */
+vsq_status llm_load(const char *path, llm_model *m);
+/* Validate an in-memory image without owning it (used by llm_load, tests). */
+vsq_status llm_parse(const void *buf, size_t len, const char *what, llm_model *m);
+void llm_free(llm_model *m);
+
+/* ---- tokenizer (tokenizer.c) ---- */
+
+enum { LLM_BOS = 1, LLM_EOS = 2 };
+
+typedef struct {
+    int vocab_size;
+    int max_token_length;
+    char **vocab;
+    float *scores;
+    int *sorted;              /* token ids sorted by string, for lookup */
+    unsigned char bytes[512]; /* single-byte strings for byte pieces */
+} llm_tokenizer;
+
+vsq_status llm_tokenizer_load(const char *path, int vocab_size, llm_tokenizer *t);
+void llm_tokenizer_free(llm_tokenizer *t);
+/* Encode like llama2.c: optional BOS, the " " dummy prefix for non-empty
+ * text, code points (byte fallback <0xXX> = id byte+3), then greedy merges
+ * of the best-scoring pair. `tokens` must hold strlen(text)+3 entries. */
+vsq_status llm_encode(const llm_tokenizer *t, const char *text, int bos, int eos, int *tokens,
+                      int *n_tokens);
+/* Piece of `token` following `prev` (leading space dropped after BOS,
+ * <0xXX> turned into the byte). */
+const char *llm_decode(const llm_tokenizer *t, int prev, int token);
+/* 1 if the piece is worth printing (llama2.c safe_printf rule). */
+int llm_piece_printable(const char *piece);
+
+/* Load a checkpoint and its tokenizer together (vocab sizes must agree). */
+vsq_status llm_open(const char *model_path, const char *tok_path, llm_model *m, llm_tokenizer *t);
+
+/* ---- forward pass (transformer.c) ---- */
+
+typedef struct {
+    float *x, *xb, *xb2, *hb, *hb2, *q, *att, *logits;
+    float *key_cache, *value_cache; /* n_layers x seq_len x kv_dim */
+    float *aq;                      /* activation fake-quant scratch */
+} llm_state;
+
+vsq_status llm_state_init(llm_state *s, const llm_config *c);
+void llm_state_free(llm_state *s);
+/* Run token at position pos (0-based); returns the logits (vocab floats),
+ * or NULL on failure (error recorded). */
+float *llm_forward(const llm_model *m, llm_state *s, int token, int pos);
+
+/* Integer GEMM used by the integer path, y (1 x rows) = a (1 x K) . w^T.
+ * Defaults to vsq_gemm_ref; a faster packed kernel may replace it. */
+typedef vsq_status (*llm_matmul_q_fn)(float *y, const vsq_qtensor *a, const vsq_qtensor *w);
+extern llm_matmul_q_fn llm_matmul_q;
+
+/* ---- sampling (sampler.c) ---- */
+
+typedef struct {
+    int vocab_size;
+    float temperature; /* 0: greedy */
+    float topp;        /* nucleus mass in (0,1); <= 0 or >= 1: off */
+    uint64_t rng;
+    struct {
+        float p;
+        int i;
+    } * cand;
+} llm_sampler;
+
+vsq_status llm_sampler_init(llm_sampler *s, int vocab_size, float temperature, float topp,
+                            uint64_t seed);
+void llm_sampler_free(llm_sampler *s);
+int llm_sample(llm_sampler *s, float *logits); /* modifies logits */
+
+/* ---- generation (generate.c) ---- */
+
+/* Called with each printable piece of generated text. */
+typedef void (*llm_emit_fn)(const char *piece, void *ctx);
+
+/* llama2.c's run loop: feed the prompt (BOS first), then sample until
+ * `steps` positions (BOS counted; clamped to seq_len) or a BOS token.
+ * *n_out receives the number of forward passes run. */
+vsq_status llm_generate(const llm_model *m, const llm_tokenizer *t, llm_sampler *s,
+                        const char *prompt, int steps, llm_emit_fn emit, void *ctx, int *n_out);
+
+/* ---- perplexity (perplexity.c) ---- */
+
+typedef struct {
+    int ctx;           /* window length (512) */
+    int full_window;   /* 1: score every position, 0: second half only */
+    int limit_windows; /* 0: all */
+} llm_ppl_opts;
+
+typedef struct {
+    double nll; /* mean NLL (nats) */
+    double ppl;
+    size_t tokens; /* tokens scored */
+    size_t windows;
+} llm_ppl_result;
+
+/* Score an already tokenized text (tokens[0] = BOS). */
+vsq_status llm_perplexity(const llm_model *m, const int *tokens, size_t n_tokens,
+                          const llm_ppl_opts *o, llm_ppl_result *r);
+/* Read a text file and tokenize it whole, BOS first. Caller frees *tokens. */
+vsq_status llm_tokenize_file(const llm_tokenizer *t, const char *path, int **tokens,
+                             size_t *n_tokens);
+
+/* ---- post-training quantization (llm_quant.c) ---- */
+
+typedef struct {
+    const char *w;     /* weight spec for every linear layer, or NULL */
+    const char *w_cls; /* classifier spec (NULL: same as w; "fp32": keep) */
+    const char *a;     /* activation spec, or NULL for fp32 */
+    const char *w_set; /* per-matrix overrides "wv=SPEC,w2=SPEC,cls=fp32" */
+    int integer;       /* 1: also pack weights for the integer path */
+} llm_quant_opts;
+
+/* Fake-quantize the weights in place of the mapped ones (static), set the
+ * activation format, optionally build packed integer weights. */
+vsq_status llm_quantize(llm_model *m, const llm_quant_opts *o);
+/* Back to fp32: drop quantized copies and packed weights. */
+void llm_unquantize(llm_model *m);
+/* Bits per weight over all linear layers incl. classifier (32 = fp32). */
+double llm_bpw(const llm_model *m, const llm_quant_opts *o);
+
+/* ---- format sweep (llm_sweep.c) ---- */
+
+/* Table 6/7 analogue: perplexity and bpw for a fixed list of weight x
+ * activation formats; writes PREFIX.csv and PREFIX.md (atomically) and a
+ * line per row on stderr. */
+vsq_status llm_sweep(llm_model *m, const int *tokens, size_t n_tokens, const llm_ppl_opts *o,
+                     const char *prefix);
+
+#endif

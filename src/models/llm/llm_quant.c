@@ -1,0 +1,199 @@
+/* Post-training VS-Quant quantization of the LLM's linear layers.
+ *
+ * Weights are static: each matrix (rows = output features) is fake-
+ * quantized once with vectors along the input dimension and one coarse
+ * channel per output row, and the forward pass uses the copy. Activations
+ * are dynamic: the input row of every linear layer is quantized per token
+ * at run time (transformer.c). With `integer`, the weights are also kept as
+ * integer codes + scales (vsq_qtensor) and the layers run through
+ * llm_matmul_q instead of float math.
+ */
+#include "models/llm/llm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Every linear layer, classifier last. Returns the count. */
+static int all_mats(llm_model *m, llm_mat **out) {
+    int n = 0;
+    llm_mat *groups[7] = {m->wq, m->wk, m->wv, m->wo, m->w1, m->w2, m->w3};
+    for (int g = 0; g < 7; g++)
+        for (int l = 0; groups[g] && l < m->cfg.n_layers; l++) out[n++] = &groups[g][l];
+    out[n++] = &m->cls;
+    return n;
+}
+
+static int is_fp32(const char *spec) {
+    return !spec || !*spec || !strcmp(spec, "fp32") || !strcmp(spec, "none");
+}
+
+void llm_unquantize(llm_model *m) {
+    for (size_t i = 0; i < m->n_owned; i++) free(m->owned[i]);
+    free(m->owned);
+    m->owned = NULL;
+    m->n_owned = 0;
+    if (m->wq) {
+        llm_mat **mats = malloc((size_t)(7 * m->cfg.n_layers + 1) * sizeof *mats);
+        int n = mats ? all_mats(m, mats) : 0;
+        for (int i = 0; i < n; i++) {
+            mats[i]->w = mats[i]->w0;
+            if (mats[i]->q) vsq_qtensor_free(mats[i]->q);
+            free(mats[i]->q);
+            mats[i]->q = NULL;
+        }
+        free(mats);
+    }
+    m->has_a = 0;
+    m->integer_path = 0;
+}
+
+/* Re-raise the last error with a prefix naming the context (the message
+ * is copied first: vsq_error writes the buffer vsq_last_error reads). */
+static vsq_status prefix_error(vsq_status st, const char *ctx) {
+    char prev[512];
+    snprintf(prev, sizeof prev, "%s", vsq_last_error());
+    return vsq_error(st, "%s: %s", ctx, prev);
+}
+
+/* Integer path: keep codes + scales only (no float copy). */
+static vsq_status pack_mat(llm_mat *w, const vsq_format *fmt) {
+    w->q = calloc(1, sizeof *w->q);
+    if (!w->q) return vsq_error(VSQ_ENOMEM, "llm: out of memory packing %s", w->name);
+    vsq_status st =
+        vsq_quantize(fmt, w->w0, (size_t)w->rows, (size_t)w->cols, (size_t)w->rows, w->q);
+    if (st) {
+        free(w->q);
+        w->q = NULL;
+    }
+    return st;
+}
+
+/* Fake-quantize one matrix into a new owned buffer, or pack it. */
+static vsq_status quantize_mat(llm_model *m, llm_mat *w, const vsq_format *fmt, int integer,
+                               int layer) {
+    vsq_status st;
+    if (integer) {
+        st = pack_mat(w, fmt);
+    } else {
+        size_t rows = (size_t)w->rows, cols = (size_t)w->cols;
+        float *copy = malloc(rows * cols * sizeof(float));
+        if (!copy) return vsq_error(VSQ_ENOMEM, "llm: out of memory quantizing %s", w->name);
+        m->owned[m->n_owned++] = copy;
+        st = vsq_fakequant(fmt, w->w0, rows, cols, rows, copy);
+        if (!st) w->w = copy;
+    }
+    if (st) {
+        char ctx[64];
+        snprintf(ctx, sizeof ctx, "llm: quantizing %s (layer %d)", w->name, layer);
+        return prefix_error(st, ctx);
+    }
+    return VSQ_OK;
+}
+
+static vsq_status parse_opt(const char *spec, const char *what, vsq_format *f, int *on) {
+    *on = !is_fp32(spec);
+    if (!*on) return VSQ_OK;
+    vsq_status st = vsq_format_parse(spec, f);
+    if (st) {
+        char ctx[160];
+        snprintf(ctx, sizeof ctx, "%s", what);
+        return prefix_error(st, ctx);
+    }
+    return VSQ_OK;
+}
+
+/* Spec of matrix `name` ("wq".."w3", "cls"): a per-name override from
+ * o->w_set ("wv=SPEC,w2=SPEC"), else w_cls for the classifier, else w.
+ * Writes into buf; returns NULL for fp32. */
+static const char *spec_for(const llm_quant_opts *o, const char *name, char *buf, size_t size) {
+    size_t k = strlen(name);
+    for (const char *p = o->w_set; p && *p;) {
+        if (!strncmp(p, name, k) && p[k] == '=') {
+            const char *v = p + k + 1, *end = strchr(v, ',');
+            size_t n = end ? (size_t)(end - v) : strlen(v);
+            snprintf(buf, size, "%.*s", (int)(n < size ? n : size - 1), v);
+            return is_fp32(buf) ? NULL : buf;
+        }
+        p = strchr(p, ',');
+        if (p) p++;
+    }
+    const char *s = !strcmp(name, "cls") && o->w_cls ? o->w_cls : o->w;
+    return is_fp32(s) ? NULL : s;
+}
+
+/* Every name in o->w_set must be a matrix name. */
+static vsq_status check_w_set(const char *set) {
+    static const char *NAMES[] = {"wq", "wk", "wv", "wo", "w1", "w2", "w3", "cls"};
+    for (const char *p = set; p && *p;) {
+        const char *eq = strchr(p, '=');
+        int ok = 0;
+        for (int i = 0; eq && i < 8; i++)
+            ok |= (size_t)(eq - p) == strlen(NAMES[i]) && !strncmp(p, NAMES[i], strlen(NAMES[i]));
+        if (!ok)
+            return vsq_error(VSQ_EINVAL,
+                             "--w-set: '%.40s' is not NAME=SPEC with NAME one of "
+                             "wq wk wv wo w1 w2 w3 cls",
+                             p);
+        p = strchr(p, ',');
+        if (p) p++;
+    }
+    return VSQ_OK;
+}
+
+vsq_status llm_quantize(llm_model *m, const llm_quant_opts *o) {
+    llm_unquantize(m);
+    vsq_format af;
+    int a_on;
+    vsq_status st = check_w_set(o->w_set);
+    if (!st) st = parse_opt(o->a, "activation", &af, &a_on);
+    if (st) return st;
+    int cap = 7 * m->cfg.n_layers + 1;
+    llm_mat **mats = malloc((size_t)cap * sizeof *mats);
+    m->owned = calloc((size_t)cap, sizeof(float *));
+    if (!mats || !m->owned) {
+        free(mats);
+        return vsq_error(VSQ_ENOMEM, "llm: out of memory");
+    }
+    int n = all_mats(m, mats);
+    for (int i = 0; i < n && !st; i++) {
+        char buf[128], what[32];
+        const char *spec = spec_for(o, mats[i]->name, buf, sizeof buf);
+        vsq_format f;
+        int on;
+        snprintf(what, sizeof what, "weight (%s)", mats[i]->name);
+        st = parse_opt(spec, what, &f, &on);
+        if (!st && on) st = quantize_mat(m, mats[i], &f, o->integer && a_on, i % m->cfg.n_layers);
+    }
+    free(mats);
+    if (!st && o->integer && (!a_on || !o->w))
+        st = vsq_error(VSQ_EINVAL, "llm: the integer path needs both --w and --a formats");
+    if (st) {
+        llm_unquantize(m);
+        return st;
+    }
+    m->has_a = a_on;
+    m->afmt = af;
+    m->integer_path = o->integer;
+    return VSQ_OK;
+}
+
+double llm_bpw(const llm_model *m, const llm_quant_opts *o) {
+    llm_mat **mats = malloc((size_t)(7 * m->cfg.n_layers + 1) * sizeof *mats);
+    if (!mats) return 0.0;
+    int n = all_mats((llm_model *)m, mats);
+    double bits = 0.0, elems = 0.0;
+    for (int i = 0; i < n; i++) {
+        const llm_mat *w = mats[i];
+        char buf[128];
+        const char *spec = spec_for(o, w->name, buf, sizeof buf);
+        vsq_format f;
+        double numel = (double)w->rows * w->cols, b = 32.0;
+        if (spec && !vsq_format_parse(spec, &f))
+            b = vsq_format_bits_per_elem(&f, (size_t)w->rows, (size_t)w->cols, (size_t)w->rows);
+        bits += b * numel;
+        elems += numel;
+    }
+    free(mats);
+    return bits / elems;
+}
