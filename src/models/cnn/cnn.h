@@ -1,0 +1,194 @@
+/* models/cnn/cnn.h - a small NHWC CNN runtime for Keras / TF.js "layers"
+ * models (MobileNetV1 and friends) with VS-Quant post-training quantization.
+ *
+ * Layout: activations are NHWC (one image at a time, so HWC), weights are
+ * stored as GEMM matrices with the reduction axis last:
+ *   Conv2D          W[cout][K], K = kh*kw*cin in (kh, kw, cin) order (HWIO)
+ *   DepthwiseConv2D W[c][kh*kw]  (the 3x3 window of one channel)
+ *   Dense           W[cout][cin]
+ * so Y[pixel][cout] = sum_k A[pixel][k] * W[cout][k] is exactly the
+ * vsq_gemm_ref convention and the vector axis of VS-Quant (paper 3: vectors
+ * along the reduction dimension, i.e. input channels C) is the last axis.
+ * BatchNormalization is folded into the preceding convolution.
+ */
+#ifndef VSQ_CNN_H
+#define VSQ_CNN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "vsq/vsq.h"
+
+/* ---- weights from a TF.js manifest (tfjs_load.c) ---- */
+typedef struct {
+    char name[128];
+    int ndim;
+    int shape[4];
+    size_t numel;
+    float *data; /* points into the owning cnn_weights blob */
+} cnn_weight;
+
+typedef struct {
+    cnn_weight *w;
+    int n;
+    float *blob; /* all groups, concatenated */
+} cnn_weights;
+
+/* Parse model.json in `dir` and read its weight shards. *json_root receives
+ * the parsed model.json (a cJSON tree; free it with cnn_json_free). */
+vsq_status cnn_weights_load(const char *dir, cnn_weights *out, void **json_root);
+const cnn_weight *cnn_weights_find(const cnn_weights *ws, const char *layer, const char *key);
+void cnn_weights_free(cnn_weights *ws);
+void cnn_json_free(void *json_root);
+
+/* ---- the layer graph (graph.c) ---- */
+typedef enum {
+    CNN_CONV = 0, CNN_DWCONV, CNN_DENSE, /* the quantized ("MAC") layers */
+    CNN_RELU, CNN_RELU6, CNN_PAD, CNN_GAP, CNN_SOFTMAX
+} cnn_op;
+
+typedef struct {
+    cnn_op op;
+    char name[96];
+    int ih, iw, cin;       /* input shape (HWC) */
+    int oh, ow, cout;      /* output shape */
+    int kh, kw, sh, sw;    /* kernel and strides */
+    int pt, pl, pb, pr;    /* explicit padding (top, left, bottom, right) */
+    int k;                 /* reduction length: kh*kw*cin, kh*kw (dw), cin */
+    float *w;              /* fp32 weights, matrix form (see top) */
+    float *b;              /* bias [cout] with BN folded in (never NULL for MAC) */
+    float *wq;             /* fake-quantized weights, NULL = use w */
+    vsq_qtensor *wqt;      /* integer-quantized weights for the --int path */
+    int in_nonneg;         /* input is provably >= 0 (after ReLU / ReLU6) */
+    int same;              /* Keras padding "same" (pads set by cnn_model_set_padding) */
+} cnn_layer;
+
+typedef struct {
+    cnn_layer *l;
+    int n;
+    int in_h, in_w, in_c;
+    int n_classes;
+    size_t max_act;     /* largest activation tensor (floats) */
+    size_t max_col;     /* largest im2col buffer (floats) */
+    float *weight_mem;  /* owns all w / b arrays */
+} cnn_model;
+
+vsq_status cnn_model_load(const char *dir, cnn_model *m);
+
+/* Keras "same" pads the odd pixel at the bottom/right (TF semantics, the
+ * default); CNN_PAD_SYMMETRIC pads k/2 on top/left at every stride. */
+typedef enum { CNN_PAD_KERAS = 0, CNN_PAD_SYMMETRIC = 1 } cnn_padding;
+void cnn_model_set_padding(cnn_model *m, cnn_padding p);
+void cnn_model_free(cnn_model *m);
+int cnn_is_mac(const cnn_layer *l);
+const char *cnn_op_name(cnn_op op);
+
+/* ---- float kernels (gemm_f32.c, conv.c) ---- */
+/* C[m][n] = sum_k A[m][k] * B[n][k] (+ bias[n]); row-major, B "transposed". */
+void cnn_sgemm_nt(int m, int n, int k, const float *a, const float *b, const float *bias,
+                  float *c);
+void cnn_im2col(const cnn_layer *l, const float *x, float *col);
+void cnn_dw_im2col(const cnn_layer *l, const float *x, float *col);
+void cnn_dwconv(const cnn_layer *l, const float *x, const float *w, float *y);
+void cnn_dwconv_col(const cnn_layer *l, const float *col, const float *w, float *y);
+void cnn_pad(const cnn_layer *l, const float *x, float *y);
+void cnn_gap(const cnn_layer *l, const float *x, float *y);
+void cnn_softmax(float *x, int n);
+
+/* ---- quantization (cnn_quant.c) ---- */
+typedef enum { CNN_DW_WINDOW = 0, CNN_DW_CHANNEL = 1 } cnn_dw_mode;
+/* First layer (3 input channels): vectors over the flattened (ky,kx,ci)
+ * window, vectors of the 3 channels of one pixel, or left in fp32. */
+typedef enum { CNN_FIRST_FLAT = 0, CNN_FIRST_PIXEL = 1, CNN_FIRST_FP32 = 2 } cnn_first_mode;
+
+typedef struct {
+    int quant_w, quant_a;  /* which halves are quantized */
+    vsq_format w, a;       /* a: as given (uint => unsigned where input >= 0) */
+    int a_static;          /* 1: per-tensor alpha calibrated on a data split */
+    cnn_dw_mode dw;        /* depthwise vectors: 3x3 window vs across channels */
+    cnn_first_mode first;  /* first layer (3 input channels) */
+    int use_int;           /* run MAC layers through vsq_gemm_ref */
+    int slow;              /* always use vsq_fakequant (no fast path; tests) */
+    float *alpha;          /* static: one clip value per layer (n entries) */
+} cnn_qcfg;
+
+void cnn_qcfg_init(cnn_qcfg *q);
+void cnn_qcfg_free(cnn_qcfg *q);
+/* Activation format used at layer l (signed for inputs that can be < 0). */
+vsq_format cnn_act_format(const cnn_qcfg *q, const cnn_layer *l);
+int cnn_layer_quantized(const cnn_qcfg *q, const cnn_model *m, int i);
+/* Quantize all MAC weights (fills wq / wqt); undo with cnn_clear_weights. */
+vsq_status cnn_quantize_weights(const cnn_model *m, const cnn_qcfg *q);
+void cnn_clear_weights(const cnn_model *m);
+/* Fake-quantize an activation matrix rows x cols in place (vectors along cols). */
+vsq_status cnn_quant_act(const cnn_qcfg *q, const cnn_model *m, int i, float *x, size_t rows,
+                         size_t cols);
+/* Quantize an activation matrix into integer codes (the --int path). */
+vsq_status cnn_act_qtensor(const cnn_qcfg *q, const cnn_model *m, int i, const float *x,
+                           size_t rows, size_t cols, vsq_qtensor *qt);
+
+/* Depthwise layer i through vsq_gemm_ref, from its window matrix (dw_int.c). */
+vsq_status cnn_dw_int(const cnn_model *m, const cnn_qcfg *q, int i, const float *col, float *y);
+
+/* ---- forward pass (forward.c) ---- */
+typedef struct {
+    float *buf[2];
+    float *col;
+    float *tmp;
+} cnn_work;
+
+vsq_status cnn_work_alloc(const cnn_model *m, cnn_work *w);
+void cnn_work_free(cnn_work *w);
+
+/* Observer called with each MAC layer's input matrix (calibration). */
+typedef void (*cnn_observe_fn)(void *ctx, int layer, const float *x, size_t n);
+
+/* logits[n_classes] for one HWC image; q may be NULL (fp32). */
+vsq_status cnn_forward(const cnn_model *m, const cnn_qcfg *q, cnn_work *w, const float *img,
+                       float *logits, cnn_observe_fn obs, void *obs_ctx);
+
+/* ---- data (image.c, imagenet.c) ---- */
+typedef struct {
+    int n;
+    char **path;  /* full paths */
+    int *label;
+    float *pix;   /* n * size * size * 3, preprocessed, NULL until cached */
+    int size;
+} cnn_dataset;
+
+/* Read DIR/labels.txt ("images/FILE LABEL" per line); limit <= 0: all. */
+vsq_status cnn_dataset_open(const char *dir, int limit, cnn_dataset *d);
+/* Bilinear sampling convention of the resize. */
+typedef enum {
+    CNN_RESIZE_HALF_PIXEL = 0,   /* align_corners=False, PIL / TF2 */
+    CNN_RESIZE_ALIGN_CORNERS = 1 /* align_corners=True, TF1 option */
+} cnn_resize;
+
+/* Decode + preprocess every image once (multithreaded). */
+vsq_status cnn_dataset_cache(cnn_dataset *d, int size, cnn_resize mode,
+                             void (*progress)(size_t, size_t));
+void cnn_dataset_free(cnn_dataset *d);
+
+/* JPEG file -> RGB float HWC (size x size), shared README preprocessing. */
+vsq_status cnn_image_load(const char *path, int size, cnn_resize mode, float *out);
+
+/* ---- evaluation (eval.c) ---- */
+typedef struct {
+    double top1, top5; /* percent */
+    int n;
+    double seconds, images_per_s;
+} cnn_result;
+
+/* Evaluate images [begin, end) of d. */
+vsq_status cnn_evaluate(const cnn_model *m, const cnn_qcfg *q, const cnn_dataset *d, int begin,
+                        int end, int threads, cnn_result *r, void (*progress)(size_t, size_t));
+
+/* Static calibration: run images [begin,end) in fp32 and set q->alpha for
+ * every quantized layer from a vsq_calibrator with format cnn_act_format. */
+vsq_status cnn_calibrate(const cnn_model *m, cnn_qcfg *q, const cnn_dataset *d, int begin,
+                         int end, int threads, void (*progress)(size_t, size_t));
+/* Same, for many configurations at once (one pass over the data). */
+vsq_status cnn_calibrate_many(const cnn_model *m, cnn_qcfg **qs, int nq, const cnn_dataset *d,
+                              int begin, int end, int threads,
+                              void (*progress)(size_t, size_t));
+
+#endif

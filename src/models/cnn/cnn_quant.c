@@ -1,0 +1,183 @@
+/* VS-Quant post-training quantization hooks for the CNN runtime.
+ *
+ * Weights: quantized once, statically, on their GEMM matrix (reduction
+ * axis last = the paper's vector axis along input channels C, sec. 3).
+ * Conv2D K is ordered (ky, kx, ci), so for cin % V == 0 every vector is V
+ * input channels of one kernel tap, exactly the paper's layout.
+ * Activations (the inputs of Conv2D/DepthwiseConv2D/Dense):
+ *   per-tensor spec ("pt")   static clip from a vsq_calibrator (calib split)
+ *   per-vector spec ("vV")   dynamic, calibrated per vector at run time (paper 3)
+ *   per-channel spec ("pc")  static-weights-only notion; rejected for activations
+ * "uintN" activations become signed intN where the input can be negative
+ * (the image input), as the paper's "U" (unsigned after ReLU) intends. */
+#include "models/cnn/cnn.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cnn_qcfg_init(cnn_qcfg *q) { memset(q, 0, sizeof *q); }
+
+void cnn_qcfg_free(cnn_qcfg *q) {
+    free(q->alpha);
+    q->alpha = NULL;
+}
+
+static int first_mac(const cnn_model *m) {
+    for (int i = 0; i < m->n; i++)
+        if (cnn_is_mac(&m->l[i])) return i;
+    return -1;
+}
+
+int cnn_layer_quantized(const cnn_qcfg *q, const cnn_model *m, int i) {
+    if (!q || !cnn_is_mac(&m->l[i])) return 0;
+    return !(q->first == CNN_FIRST_FP32 && i == first_mac(m));
+}
+
+/* First layer "pixel" variant: vectors are the cin channels of one pixel. */
+static vsq_format first_layer_fmt(const cnn_qcfg *q, const cnn_model *m, int i, vsq_format f) {
+    if (q->first == CNN_FIRST_PIXEL && i == first_mac(m) && f.gran == VSQ_GRAN_VECTOR &&
+        m->l[i].op == CNN_CONV)
+        f.vec_len = m->l[i].cin;
+    return f;
+}
+
+vsq_format cnn_act_format(const cnn_qcfg *q, const cnn_layer *l) {
+    vsq_format f = q->a;
+    if (f.elem == VSQ_ELEM_UINT && !l->in_nonneg) f.elem = VSQ_ELEM_INT;
+    return f;
+}
+
+static vsq_status fakequant_dw_weights(const cnn_qcfg *q, cnn_layer *l, const vsq_format *f) {
+    size_t taps = (size_t)l->k, c = (size_t)l->cin;
+    if (q->dw == CNN_DW_WINDOW || f->gran != VSQ_GRAN_VECTOR)
+        return vsq_fakequant(f, l->w, c, taps, c, l->wq);
+    /* vectors across channels: quantize W^T [tap][c], then transpose back */
+    float *t = malloc(taps * c * sizeof(float));
+    if (!t) return vsq_error(VSQ_ENOMEM, "no memory for layer %s", l->name);
+    for (size_t ch = 0; ch < c; ch++)
+        for (size_t k = 0; k < taps; k++) t[k * c + ch] = l->w[ch * taps + k];
+    vsq_status st = vsq_fakequant(f, t, taps, c, 1, t);
+    for (size_t ch = 0; !st && ch < c; ch++)
+        for (size_t k = 0; k < taps; k++) l->wq[ch * taps + k] = t[k * c + ch];
+    free(t);
+    return st;
+}
+
+static vsq_status quantize_layer(const cnn_model *m, const cnn_qcfg *q, int i) {
+    cnn_layer *l = &m->l[i];
+    size_t rows = (size_t)l->cout, cols = (size_t)l->k;
+    vsq_format f = first_layer_fmt(q, m, i, q->w);
+    l->wq = malloc(rows * cols * sizeof(float));
+    if (!l->wq) return vsq_error(VSQ_ENOMEM, "no memory for layer %s", l->name);
+    vsq_status st = l->op == CNN_DWCONV ? fakequant_dw_weights(q, l, &f)
+                                        : vsq_fakequant(&f, l->w, rows, cols, rows, l->wq);
+    if (st) return vsq_error(st, "layer %s weights: %s", l->name, vsq_last_error());
+    if (q->use_int && (l->op != CNN_DWCONV || q->dw == CNN_DW_WINDOW)) {
+        l->wqt = calloc(1, sizeof *l->wqt);
+        if (!l->wqt) return vsq_error(VSQ_ENOMEM, "no memory for layer %s", l->name);
+        if ((st = vsq_quantize(&f, l->w, rows, cols, rows, l->wqt)))
+            return vsq_error(st, "layer %s weights: %s", l->name, vsq_last_error());
+    }
+    return VSQ_OK;
+}
+
+vsq_status cnn_quantize_weights(const cnn_model *m, const cnn_qcfg *q) {
+    cnn_clear_weights(m);
+    if (q->quant_a && q->a.gran == VSQ_GRAN_CHANNEL)
+        return vsq_error(VSQ_EUNSUPPORTED, "activations: per-channel (pc) is not supported, use pt (static) or vV (dynamic)");
+    if (q->use_int && !(q->quant_w && q->quant_a))
+        return vsq_error(VSQ_EINVAL, "the integer path needs both --w and --a");
+    if (!q->quant_w && !q->use_int) return VSQ_OK;
+    for (int i = 0; i < m->n; i++) {
+        if (!cnn_layer_quantized(q, m, i)) continue;
+        vsq_status st = quantize_layer(m, q, i);
+        if (st) { cnn_clear_weights(m); return st; }
+    }
+    return VSQ_OK;
+}
+
+void cnn_clear_weights(const cnn_model *m) {
+    for (int i = 0; i < m->n; i++) {
+        free(m->l[i].wq);
+        m->l[i].wq = NULL;
+        if (m->l[i].wqt) vsq_qtensor_free(m->l[i].wqt);
+        free(m->l[i].wqt);
+        m->l[i].wqt = NULL;
+    }
+}
+
+/* Quantize an activation matrix (vectors along cols) into qt. */
+vsq_status cnn_act_qtensor(const cnn_qcfg *q, const cnn_model *m, int i, const float *x,
+                           size_t rows, size_t cols, vsq_qtensor *qt) {
+    vsq_format f = first_layer_fmt(q, m, i, cnn_act_format(q, &m->l[i]));
+    vsq_status st = q->a_static ? vsq_quantize_with_alpha(&f, x, rows, cols, 1, &q->alpha[i], qt)
+                                : vsq_quantize(&f, x, rows, cols, 1, qt);
+    if (st) return vsq_error(st, "layer %s activations: %s", m->l[i].name, vsq_last_error());
+    return VSQ_OK;
+}
+
+/* Fast path for the common single-level case (fp32 scale, int/uint
+ * elements): the same arithmetic as vsq_quantize + vsq_dequantize (eq. 1-3:
+ * s = alpha / qref, q = clamp(round(x / s)), y = q * s) without the
+ * per-call allocations. Checked against vsq_fakequant in tests/test_cnn.c. */
+static int fast_ok(const vsq_format *f, int is_static) {
+    if (f->scale != VSQ_SCALE_FP32 || f->elem == VSQ_ELEM_INTF) return 0;
+    return is_static ? f->gran == VSQ_GRAN_TENSOR : f->gran == VSQ_GRAN_VECTOR && f->calib == VSQ_CALIB_MAX;
+}
+
+static void fq_group(float *x, size_t n, float alpha, float qref, float qmin, float qmax) {
+    float s = alpha > 0.0f ? alpha / qref : 0.0f;
+    if (!(s > 0.0f)) {
+        memset(x, 0, n * sizeof *x);
+        return;
+    }
+    for (size_t j = 0; j < n; j++) {
+        float t = x[j] / s;
+        t = t < qmin - 1.0f ? qmin - 1.0f : t > qmax + 1.0f ? qmax + 1.0f : t;
+        float r = (float)(int)t; /* roundf (ties away), without a libm call */
+        r += (t - r >= 0.5f) - (r - t >= 0.5f);
+        r = r < qmin ? qmin : r > qmax ? qmax : r;
+        x[j] = r * s;
+    }
+}
+
+static void fq_fast(const vsq_format *f, float *x, size_t rows, size_t cols, const float *alpha) {
+    float qref = (float)vsq_format_qref(f), qmin = (float)vsq_format_qmin(f), qmax = (float)vsq_format_qmax(f);
+    if (alpha) {
+        fq_group(x, rows * cols, *alpha, qref, qmin, qmax);
+        return;
+    }
+    size_t v = (size_t)f->vec_len;
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c0 = 0; c0 < cols; c0 += v) {
+            float *g = x + r * cols + c0;
+            size_t n = cols - c0 < v ? cols - c0 : v;
+            float peak = 0.0f;
+            for (size_t j = 0; j < n; j++) peak = fabsf(g[j]) > peak ? fabsf(g[j]) : peak;
+            fq_group(g, n, peak, qref, qmin, qmax);
+        }
+}
+
+vsq_status cnn_quant_act(const cnn_qcfg *q, const cnn_model *m, int i, float *x, size_t rows,
+                         size_t cols) {
+    vsq_format ff = first_layer_fmt(q, m, i, cnn_act_format(q, &m->l[i]));
+    if (fast_ok(&ff, q->a_static) && !q->slow) {
+        for (size_t j = 0; j < rows * cols; j++)
+            if (!isfinite(x[j])) return vsq_error(VSQ_ENONFINITE, "layer %s: non-finite activation", m->l[i].name);
+        fq_fast(&ff, x, rows, cols, q->a_static ? &q->alpha[i] : NULL);
+        return VSQ_OK;
+    }
+    if (!q->a_static) {
+        vsq_format f = first_layer_fmt(q, m, i, cnn_act_format(q, &m->l[i]));
+        vsq_status st = vsq_fakequant(&f, x, rows, cols, 1, x);
+        if (st) return vsq_error(st, "layer %s activations: %s", m->l[i].name, vsq_last_error());
+        return VSQ_OK;
+    }
+    vsq_qtensor qt;
+    vsq_status st = cnn_act_qtensor(q, m, i, x, rows, cols, &qt);
+    if (st) return st;
+    st = vsq_dequantize(&qt, x);
+    vsq_qtensor_free(&qt);
+    return st;
+}
