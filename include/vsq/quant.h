@@ -60,6 +60,15 @@ vsq_status vsq_dequantize(const vsq_qtensor *q, float *y);
 vsq_status vsq_fakequant(const vsq_format *fmt, const float *x, size_t rows, size_t cols,
                          size_t channels, float *y);
 
+/* Error-compensating weight quantization (GPTQ, Frantar et al. 2023) in any
+ * format: w is rows x cols (rows = output channels, cols = the layer's
+ * inputs, which are also the vector axis), h the cols x cols matrix X^T X
+ * of the layer's inputs over calibration data (row major), damp the
+ * fraction of its mean diagonal added to the diagonal (0.01 is typical).
+ * Two-level formats behave as the refined variant. See src/quant/gptq.c. */
+vsq_status vsq_quantize_gptq(const vsq_format *fmt, const float *w, size_t rows, size_t cols,
+                             size_t channels, const double *h, double damp, vsq_qtensor *out);
+
 void vsq_qtensor_free(vsq_qtensor *q);
 
 /* Rejects NaN/Inf: returns VSQ_ENONFINITE naming the first bad index and

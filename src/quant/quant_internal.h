@@ -48,4 +48,13 @@ float vsq_two_level_group(const vsq_format *fmt, const float *x, size_t rows, si
                           const float *alpha_vec, int alpha_broadcast, int16_t *codes,
                           uint16_t *sq, float *scale);
 
+/* Refined two-level choice for one vector (float scale s, coarse gamma):
+ * the better of floor/ceil(s/gamma), at least 1; codes re-rounded. */
+uint16_t vsq_two_level_refined_code(const float *x, size_t len, float s, float gamma,
+                                    int scale_bits, int qmin, int qmax, int16_t *q);
+
+/* Allocate the code and scale arrays of a quantized matrix. */
+vsq_status vsq_qtensor_alloc(const vsq_format *fmt, size_t rows, size_t cols, size_t channels,
+                             vsq_qtensor *q);
+
 #endif

@@ -41,9 +41,8 @@ static vsq_status check_shape(const vsq_format *fmt, size_t rows, size_t cols, s
     return VSQ_OK;
 }
 
-/* Allocate the code and scale arrays for this format and shape. */
-static vsq_status alloc_qtensor(const vsq_format *fmt, size_t rows, size_t cols,
-                                size_t channels, vsq_qtensor *q) {
+vsq_status vsq_qtensor_alloc(const vsq_format *fmt, size_t rows, size_t cols, size_t channels,
+                             vsq_qtensor *q) {
     memset(q, 0, sizeof *q);
     q->fmt = *fmt;
     q->rows = rows;
@@ -117,7 +116,7 @@ static vsq_status quantize_two_level(vsq_qtensor *q, const float *x, const float
 static vsq_status quantize_core(const vsq_format *fmt, const float *x, size_t rows, size_t cols,
                                 size_t channels, const float *alpha, int broadcast,
                                 vsq_qtensor *out) {
-    vsq_status st = alloc_qtensor(fmt, rows, cols, channels, out);
+    vsq_status st = vsq_qtensor_alloc(fmt, rows, cols, channels, out);
     if (st) return st;
     if (fmt->scale == VSQ_SCALE_TWO_LEVEL) {
         st = quantize_two_level(out, x, alpha, broadcast);

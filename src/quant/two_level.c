@@ -59,6 +59,18 @@ static uint16_t scale_code(const vsq_format *fmt, const vec_ref *v, float gamma,
     return search_scale_code(v, gamma, lo, hi, qmin, qmax, q);
 }
 
+uint16_t vsq_two_level_refined_code(const float *x, size_t len, float s, float gamma,
+                                    int scale_bits, int qmin, int qmax, int16_t *q) {
+    vec_ref v = {x, len, s};
+    vsq_format refined = {0};
+    refined.variant = VSQ_TWOLEVEL_REFINED;
+    if (!(s > 0.0f && gamma > 0.0f)) {
+        for (size_t i = 0; i < len; i++) q[i] = 0;
+        return 0;
+    }
+    return scale_code(&refined, &v, gamma, (1L << scale_bits) - 1, qmin, qmax, q);
+}
+
 float vsq_two_level_group(const vsq_format *fmt, const float *x, size_t rows, size_t cols,
                           const float *alpha_vec, int alpha_broadcast, int16_t *codes,
                           uint16_t *sq, float *scale) {
