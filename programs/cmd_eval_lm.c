@@ -41,6 +41,13 @@ static int parse_args(int argc, char **argv, eval_args *e) {
             e->ppl.full_window = 1;
         } else if (!strcmp(argv[i], "--int")) {
             e->q.integer = 1;
+        } else if (cli_opt(argc, argv, &i, "--kernel", &v)) {
+            if (!strcmp(v, "packed"))
+                e->q.kernel = LLM_KERNEL_PACKED;
+            else if (!strcmp(v, "ref"))
+                e->q.kernel = LLM_KERNEL_REF;
+            else
+                return cli_fail(CLI_BADINPUT, "bad --kernel '%s' (ref or packed)", v);
         } else if (cli_opt(argc, argv, &i, "--limit-windows", &v)) {
             if (cli_parse_long(v, 0, 1 << 30, &n))
                 return cli_fail(CLI_BADINPUT, "bad --limit-windows '%s'", v);
@@ -70,6 +77,8 @@ static int write_json(const char *path, const llm_ppl_result *r, double bpw,
     cJSON_AddStringToObject(o, "w_cls", q->w_cls ? q->w_cls : (q->w ? q->w : "fp32"));
     if (q->w_set) cJSON_AddStringToObject(o, "w_set", q->w_set);
     cJSON_AddBoolToObject(o, "integer_path", q->integer);
+    if (q->integer)
+        cJSON_AddStringToObject(o, "kernel", q->kernel == LLM_KERNEL_REF ? "ref" : "packed");
     char *s = cJSON_Print(o);
     cJSON_Delete(o);
     if (!s) return cli_fail(CLI_FAIL, "out of memory writing JSON");
@@ -83,6 +92,7 @@ static int eval_one(llm_model *m, const int *tok, size_t n_tok, const eval_args 
                     llm_ppl_result *r, double *bpw) {
     vsq_status st = llm_quantize(m, &e->q);
     if (st) return cli_status(st);
+    if (m->integer_path) llm_kernel_report(m, e->q.kernel);
     st = llm_perplexity(m, tok, n_tok, &e->ppl, r);
     if (st) return cli_status(st);
     *bpw = llm_bpw(m, &e->q);
@@ -122,7 +132,7 @@ const cli_command cmd_eval_lm = {
     "eval-lm", run, "perplexity of a llama2.c checkpoint, fp32 or VS-Quant PTQ",
     "usage: vsq eval-lm [--model FILE] [--tokenizer FILE] [--text FILE] [--json FILE]\n"
     "                   [--w SPEC] [--a SPEC] [--w-cls SPEC|fp32] [--w-set NAME=SPEC,...]\n"
-    "                   [--int]\n"
+    "                   [--int] [--kernel packed|ref]\n"
     "                   [--limit-windows N] [--full-window] [--ctx N] [--sweep PREFIX]\n"
     "Protocol of llama.cpp's perplexity tool: the whole text tokenized (BOS first),\n"
     "non-overlapping --ctx windows (512), first token of each replaced by BOS, the\n"
@@ -131,7 +141,9 @@ const cli_command cmd_eval_lm = {
     "--w-cls: classifier format (fp32 keeps it); --w-set: per-matrix overrides, NAME\n"
     "in wq wk wv wo w1 w2 w3 cls (e.g. wv=int8:v16:s8,cls=fp32); --a: dynamic per-token "
     "activation\n"
-    "format at every linear layer input; --int: run on integer codes (vsq_gemm_ref).\n"
+    "format at every linear layer input; --int: run on integer codes: --kernel packed\n"
+    "(default; packed weights + vsq_linear_q, falling back to ref per matrix where the\n"
+    "format is unsupported) or ref (unpacked codes, vsq_gemm_ref).\n"
     "JSON: {nll, ppl, tokens, windows, bpw, w, a, w_cls, integer_path}; bpw averages\n"
     "the bits per weight (scale overhead included, fp32 = 32) over all linear layers.\n"
     "--sweep PREFIX: run the Table 6/7 format sweep, writing PREFIX.csv and PREFIX.md.\n"

@@ -49,6 +49,13 @@ static int parse_args(int argc, char **argv, gen_args *g) {
             continue;
         if (!strcmp(argv[i], "--fake")) {
             g->fake = 1;
+        } else if (cli_opt(argc, argv, &i, "--kernel", &v)) {
+            if (!strcmp(v, "packed"))
+                g->q.kernel = LLM_KERNEL_PACKED;
+            else if (!strcmp(v, "ref"))
+                g->q.kernel = LLM_KERNEL_REF;
+            else
+                return cli_fail(CLI_BADINPUT, "bad --kernel '%s' (ref or packed)", v);
         } else if (cli_opt(argc, argv, &i, "--temp", &v)) {
             if (cli_parse_double(v, &d) || d < 0)
                 return cli_fail(CLI_BADINPUT, "bad --temp '%s'", v);
@@ -102,6 +109,11 @@ static int run(int argc, char **argv) {
     int quant = g.q.w || g.q.a || g.q.w_cls || g.q.w_set;
     double tps = 0, tps_fp32 = 0;
     if (quant && (st = llm_quantize(&m, &g.q))) rc = cli_status(st);
+    if (!rc && m.integer_path) llm_kernel_report(&m, g.q.kernel);
+    const char *path = !g.q.integer ? "fake-quant"
+                       : m.n_packed == 0 ? "integer, reference kernel"
+                       : m.n_ref == 0    ? "integer, packed kernels"
+                                         : "integer, packed + reference kernels";
     if (!rc) rc = timed_run(&m, &t, &g, print_piece, &tps);
     if (!rc) printf("\n");
     if (!rc && quant) { /* same run in fp32, for the speed comparison */
@@ -109,8 +121,8 @@ static int run(int argc, char **argv) {
         rc = timed_run(&m, &t, &g, drop_piece, &tps_fp32);
     }
     if (!rc && quant)
-        fprintf(stderr, "achieved tok/s: %.1f (%s path; fp32 path: %.1f)\n", tps,
-                g.q.integer ? "integer" : "fake-quant", tps_fp32);
+        fprintf(stderr, "achieved tok/s: %.1f (%s path; fp32 path: %.1f; ratio %.2f)\n", tps,
+                path, tps_fp32, tps_fp32 > 0 ? tps / tps_fp32 : 0.0);
     else if (!rc)
         fprintf(stderr, "achieved tok/s: %.1f\n", tps);
     llm_tokenizer_free(&t);
@@ -123,10 +135,14 @@ const cli_command cmd_generate = {
     "usage: vsq generate [--model FILE] [--tokenizer FILE] [--prompt TEXT] [--temp T]\n"
     "                    [--topp P] [--seed S] [--steps N] [--w SPEC] [--a SPEC]\n"
     "                    [--w-cls SPEC|fp32] [--w-set NAME=SPEC,...] [--fake]\n"
+    "                    [--kernel packed|ref]\n"
     "Prints the generated text on stdout, tokens/s on stderr. Defaults: the\n"
     "stories260K model in the shared folder, temperature 1.0 (0 = greedy), top-p 0.9,\n"
     "256 steps (the BOS position counted), seed from the clock.\n"
     "--w/--a quantize every linear layer's weights (static) and input activations\n"
     "(dynamic, per token); with both, the layers run on integer codes + scales\n"
-    "(vsq_gemm_ref) unless --fake asks for float fake-quantization. The fp32 speed\n"
-    "is then measured too, for comparison.\n"};
+    "unless --fake asks for float fake-quantization. --kernel packed (default): weights\n"
+    "packed once, fused activation quantization + packed GEMV (vsq_linear_q); formats\n"
+    "those kernels lack fall back to ref (noted on stderr). --kernel ref: unpacked\n"
+    "codes through vsq_gemm_ref. The fp32 speed is measured in the same run;\n"
+    "threads: OMP_NUM_THREADS.\n"};

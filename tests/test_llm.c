@@ -280,6 +280,98 @@ static void test_integer_w4a8(void **state) {
     check_int_equals_fake("int4:v16:s6", "int8:v16:s10");
 }
 
+/* ---- packed kernels vs reference integer kernel ---- */
+
+/* Greedy tokens of `n` steps from BOS (argmax of the logits). */
+static void greedy_tokens(const llm_model *m, int *out, int n) {
+    llm_state s;
+    assert_int_equal(llm_state_init(&s, &m->cfg), VSQ_OK);
+    int tok = LLM_BOS;
+    for (int p = 0; p < n; p++) {
+        float *lg = llm_forward(m, &s, tok, p);
+        assert_non_null(lg);
+        int best = 0;
+        for (int i = 1; i < m->cfg.vocab_size; i++)
+            if (lg[i] > lg[best]) best = i;
+        out[p] = tok = best;
+    }
+    llm_state_free(&s);
+}
+
+/* The packed path must give the reference integer path's logits (bit for
+ * bit for two-level: same codes, same int sums; fp32 rounding for float
+ * scales) and the same greedy tokens, with every matrix packed and no
+ * unpacked copy left. */
+static void check_packed_equals_ref(const char *w, const char *a, double tol) {
+    llm_model m;
+    llm_tokenizer t;
+    assert_int_equal(llm_open(model_path, tok_path, &m, &t), VSQ_OK);
+    enum { N = 6, STEPS = 32 };
+    float *ref = malloc(N * 512 * sizeof(float)), *pk = malloc(N * 512 * sizeof(float));
+    int tok_ref[STEPS], tok_pk[STEPS];
+    llm_quant_opts q = {.w = w, .a = a, .integer = 1, .kernel = LLM_KERNEL_REF};
+    assert_int_equal(llm_quantize(&m, &q), VSQ_OK);
+    assert_int_equal(m.n_packed, 0);
+    run_logits(&m, &t, ref, N);
+    greedy_tokens(&m, tok_ref, STEPS);
+    q.kernel = LLM_KERNEL_PACKED;
+    assert_int_equal(llm_quantize(&m, &q), VSQ_OK);
+    assert_int_equal(m.n_ref, 0);
+    assert_int_equal(m.n_packed, 7 * m.cfg.n_layers + 1);
+    assert_non_null(m.wq[0].pw);
+    assert_null(m.wq[0].q);
+    run_logits(&m, &t, pk, N);
+    greedy_tokens(&m, tok_pk, STEPS);
+    double worst = 0.0;
+    for (int i = 0; i < N * 512; i++) {
+        double d = fabs((double)ref[i] - pk[i]) / (1.0 + fabs((double)ref[i]));
+        if (d > worst) worst = d;
+    }
+    printf("# %s x %s: max rel |logit ref - packed| = %.2e\n", w, a, worst);
+    assert_true(worst <= tol);
+    assert_memory_equal(tok_ref, tok_pk, sizeof tok_ref);
+    free(ref);
+    free(pk);
+    llm_tokenizer_free(&t);
+    llm_free(&m);
+}
+
+static void test_packed_w8a8(void **state) {
+    (void)state;
+    check_packed_equals_ref("int8:v16:s8", "int8:v16:s8", 0.0);
+}
+
+static void test_packed_w4a8(void **state) {
+    (void)state;
+    check_packed_equals_ref("int4:v16:s6", "int8:v16:s10", 0.0);
+}
+
+static void test_packed_fp16_scales(void **state) {
+    (void)state;
+    check_packed_equals_ref("int4:v32:fp16", "int8:v32:fp16", 1e-5);
+}
+
+/* Formats the packed kernels lack fall back, per matrix, to the ref path. */
+static void test_packed_fallback(void **state) {
+    (void)state;
+    llm_model m;
+    llm_tokenizer t;
+    assert_int_equal(llm_open(model_path, tok_path, &m, &t), VSQ_OK);
+    llm_quant_opts q = {.w = "int8:v16:s8", .a = "int8:v16:s8", .integer = 1,
+                        .w_set = "wv=int8:pc:fp32"};
+    assert_int_equal(llm_quantize(&m, &q), VSQ_OK);
+    assert_int_equal(m.n_ref, m.cfg.n_layers);
+    assert_int_equal(m.n_packed, 6 * m.cfg.n_layers + 1);
+    assert_non_null(strstr(m.kernel_note, "wv"));
+    assert_non_null(m.wv[0].q);
+    float lg[512];
+    run_logits(&m, &t, lg, 1);
+    q.kernel = 7;
+    assert_int_not_equal(llm_quantize(&m, &q), VSQ_OK);
+    llm_tokenizer_free(&t);
+    llm_free(&m);
+}
+
 int main(void) {
     set_paths();
     const struct CMUnitTest tests[] = {
@@ -292,6 +384,10 @@ int main(void) {
         cmocka_unit_test(test_nll_slice),
         cmocka_unit_test(test_integer_w8a8),
         cmocka_unit_test(test_integer_w4a8),
+        cmocka_unit_test(test_packed_w8a8),
+        cmocka_unit_test(test_packed_w4a8),
+        cmocka_unit_test(test_packed_fp16_scales),
+        cmocka_unit_test(test_packed_fallback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

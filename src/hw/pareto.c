@@ -41,13 +41,15 @@ static vsq_status set_kind(vsq_dse_set *s, int lower_better, const char *path) {
     return VSQ_OK;
 }
 
-/* Validate and append one row; NaN metrics (failed runs) are skipped. */
+/* Validate and append one row; NaN metrics (failed runs) and rows with an
+ * empty cfg (not expressible as W/A/ws/as) are skipped. */
 static vsq_status add_row(vsq_dse_set *s, const char *path, long row, const char *cfg,
                           const char *metric, const char *model, const char *v) {
     vsq_dse_point p;
     memset(&p, 0, sizeof p);
     vsq_hw_cfg c;
-    if (!cfg || !*cfg) return vsq_error(VSQ_EFORMAT, "%s:%ld: empty cfg", path, row);
+    if (!cfg) return vsq_error(VSQ_EFORMAT, "%s:%ld: missing cfg", path, row);
+    if (!*cfg) return VSQ_OK; /* a format the PE cannot run (e.g. fp16 scales): skipped */
     if (vsq_hw_cfg_parse(cfg, 16, 0, &c) != VSQ_OK)
         return vsq_error(VSQ_EFORMAT, "%s:%ld: bad cfg '%s' (want W/A/ws/as)", path, row, cfg);
     char *end;

@@ -10,6 +10,7 @@
 #ifndef VSQ_MODELS_LLM_H
 #define VSQ_MODELS_LLM_H
 
+#include "vsq/kernels.h"
 #include "vsq/vsq.h"
 #include <stddef.h>
 #include <stdint.h>
@@ -28,12 +29,14 @@ typedef struct {
 } llm_config;
 
 /* One linear layer y = W x, W rows x cols (rows = out features). `w` points
- * into the checkpoint mapping, or to a fake-quantized copy; `q` holds the
- * packed integer weights when the integer path is on (else NULL). */
+ * into the checkpoint mapping, or to a fake-quantized copy. On the integer
+ * path exactly one of `pw` (packed weights for the fast kernels) and `q`
+ * (unpacked int16 codes + scales for the reference GEMM) is set. */
 typedef struct {
     const float *w;
     const float *w0; /* the checkpoint's own weights (never modified) */
     vsq_qtensor *q;
+    vsq_packed_w *pw;
     int rows, cols;
     const char *name; /* "wq", "w1", "cls", ... */
 } llm_mat;
@@ -50,7 +53,10 @@ typedef struct {
      * every linear layer); has_a = 0 means fp32 activations. */
     int has_a;
     vsq_format afmt;
-    int integer_path; /* 1: linear layers run through llm_matmul_q */
+    int integer_path; /* 1: linear layers run on integer codes */
+    int n_packed, n_ref; /* integer path: matrices on packed / reference kernels */
+    char kernel_note[200]; /* why some matrices fell back to the reference */
+    int threads;      /* packed kernels: OpenMP threads (<= 0: default) */
     /* Storage: the mmap-ed file and the buffers owned by quantization. */
     void *map;
     size_t map_size;
@@ -99,6 +105,7 @@ typedef struct {
     float *x, *xb, *xb2, *hb, *hb2, *q, *att, *logits;
     float *key_cache, *value_cache; /* n_layers x seq_len x kv_dim */
     float *aq;                      /* activation fake-quant scratch */
+    vsq_packed_a pa;                /* packed-kernel activation scratch */
 } llm_state;
 
 vsq_status llm_state_init(llm_state *s, const llm_config *c);
@@ -107,8 +114,9 @@ void llm_state_free(llm_state *s);
  * or NULL on failure (error recorded). */
 float *llm_forward(const llm_model *m, llm_state *s, int token, int pos);
 
-/* Integer GEMM used by the integer path, y (1 x rows) = a (1 x K) . w^T.
- * Defaults to vsq_gemm_ref; a faster packed kernel may replace it. */
+/* Reference integer GEMM of the integer path, y (1 x rows) = a (1 x K) . w^T,
+ * used for matrices without packed weights (--kernel ref, or formats the
+ * packed kernels do not support). Defaults to vsq_gemm_ref. */
 typedef vsq_status (*llm_matmul_q_fn)(float *y, const vsq_qtensor *a, const vsq_qtensor *w);
 extern llm_matmul_q_fn llm_matmul_q;
 
@@ -170,12 +178,22 @@ typedef struct {
     const char *w_cls; /* classifier spec (NULL: same as w; "fp32": keep) */
     const char *a;     /* activation spec, or NULL for fp32 */
     const char *w_set; /* per-matrix overrides "wv=SPEC,w2=SPEC,cls=fp32" */
-    int integer;       /* 1: also pack weights for the integer path */
+    int integer;       /* 1: run linear layers on integer codes */
+    int kernel;        /* integer path: LLM_KERNEL_PACKED (default) or _REF */
 } llm_quant_opts;
 
+/* Integer-path kernels. PACKED packs each weight matrix once for the fast
+ * kernels (vsq_linear_q) and falls back per matrix to REF (vsq_gemm_ref on
+ * unpacked codes) when the formats are not supported there. */
+enum { LLM_KERNEL_PACKED = 0, LLM_KERNEL_REF = 1 };
+
 /* Fake-quantize the weights in place of the mapped ones (static), set the
- * activation format, optionally build packed integer weights. */
+ * activation format; or, with o->integer, keep integer weights only
+ * (packed, or unpacked codes for the reference kernel). */
 vsq_status llm_quantize(llm_model *m, const llm_quant_opts *o);
+/* Integer path: one line on stderr naming the kernels in use, and why
+ * matrices fell back to the reference kernel when packed was asked for. */
+void llm_kernel_report(const llm_model *m, int kernel);
 /* Back to fp32: drop quantized copies and packed weights. */
 void llm_unquantize(llm_model *m);
 /* Bits per weight over all linear layers incl. classifier (32 = fp32). */

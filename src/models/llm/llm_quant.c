@@ -4,9 +4,10 @@
  * quantized once with vectors along the input dimension and one coarse
  * channel per output row, and the forward pass uses the copy. Activations
  * are dynamic: the input row of every linear layer is quantized per token
- * at run time (transformer.c). With `integer`, the weights are also kept as
- * integer codes + scales (vsq_qtensor) and the layers run through
- * llm_matmul_q instead of float math.
+ * at run time (transformer.c). With `integer`, the weights are kept only as
+ * integers: packed once for the fast kernels (vsq_linear_q) when the
+ * weight/activation formats allow it, else as unpacked codes + scales
+ * (vsq_qtensor) for the reference GEMM (llm_matmul_q). No float copy.
  */
 #include "models/llm/llm.h"
 
@@ -41,11 +42,16 @@ void llm_unquantize(llm_model *m) {
             if (mats[i]->q) vsq_qtensor_free(mats[i]->q);
             free(mats[i]->q);
             mats[i]->q = NULL;
+            vsq_packed_w_free(mats[i]->pw);
+            free(mats[i]->pw);
+            mats[i]->pw = NULL;
         }
         free(mats);
     }
     m->has_a = 0;
     m->integer_path = 0;
+    m->n_packed = m->n_ref = 0;
+    m->kernel_note[0] = 0;
 }
 
 /* Re-raise the last error with a prefix naming the context (the message
@@ -56,8 +62,31 @@ static vsq_status prefix_error(vsq_status st, const char *ctx) {
     return vsq_error(st, "%s: %s", ctx, prev);
 }
 
-/* Integer path: keep codes + scales only (no float copy). */
-static vsq_status pack_mat(llm_mat *w, const vsq_format *fmt) {
+/* Why the packed kernels cannot multiply weights `wf` by activations
+ * `af` (NULL if they can): they need per-vector formats of one V in
+ * {16,32,64}, both two-level or both single-level (kernels.h). */
+static const char *packed_unsupported(const vsq_format *wf, const vsq_format *af) {
+    if (wf->gran != VSQ_GRAN_VECTOR || af->gran != VSQ_GRAN_VECTOR)
+        return "per-channel/per-tensor scales";
+    if (wf->vec_len != 16 && wf->vec_len != 32 && wf->vec_len != 64) return "V not 16/32/64";
+    if (wf->vec_len != af->vec_len) return "weight and activation V differ";
+    if ((wf->scale == VSQ_SCALE_TWO_LEVEL) != (af->scale == VSQ_SCALE_TWO_LEVEL))
+        return "two-level mixed with float per-vector scales";
+    return NULL;
+}
+
+/* Record the first reason a matrix falls back to the reference kernel. */
+static void note_fallback(llm_model *m, const llm_mat *w, const char *why) {
+    m->n_ref++;
+    if (!m->kernel_note[0])
+        snprintf(m->kernel_note, sizeof m->kernel_note, "%s: %s", w->name, why);
+}
+
+/* Integer path: quantize once (the same codes on both kernels, so they
+ * agree bit for bit), then pack for the fast kernels and drop the
+ * unpacked copy, or keep it for the reference GEMM. */
+static vsq_status pack_mat(llm_model *m, llm_mat *w, const vsq_format *fmt,
+                           const vsq_format *af, int kernel) {
     w->q = calloc(1, sizeof *w->q);
     if (!w->q) return vsq_error(VSQ_ENOMEM, "llm: out of memory packing %s", w->name);
     vsq_status st =
@@ -65,16 +94,40 @@ static vsq_status pack_mat(llm_mat *w, const vsq_format *fmt) {
     if (st) {
         free(w->q);
         w->q = NULL;
+        return st;
     }
-    return st;
+    if (kernel == LLM_KERNEL_REF) {
+        m->n_ref++;
+        return VSQ_OK;
+    }
+    const char *why = packed_unsupported(fmt, af);
+    if (why) {
+        note_fallback(m, w, why);
+        return VSQ_OK;
+    }
+    w->pw = calloc(1, sizeof *w->pw);
+    if (!w->pw) return vsq_error(VSQ_ENOMEM, "llm: out of memory packing %s", w->name);
+    st = vsq_pack_weights(w->q, w->pw);
+    if (st == VSQ_EUNSUPPORTED) { /* a format detail the packer refuses */
+        free(w->pw);
+        w->pw = NULL;
+        note_fallback(m, w, vsq_last_error());
+        return VSQ_OK;
+    }
+    if (st) return st;
+    vsq_qtensor_free(w->q);
+    free(w->q);
+    w->q = NULL;
+    m->n_packed++;
+    return VSQ_OK;
 }
 
 /* Fake-quantize one matrix into a new owned buffer, or pack it. */
-static vsq_status quantize_mat(llm_model *m, llm_mat *w, const vsq_format *fmt, int integer,
-                               int layer) {
+static vsq_status quantize_mat(llm_model *m, llm_mat *w, const vsq_format *fmt,
+                               const vsq_format *af, int integer, int kernel, int layer) {
     vsq_status st;
     if (integer) {
-        st = pack_mat(w, fmt);
+        st = pack_mat(m, w, fmt, af, kernel);
     } else {
         size_t rows = (size_t)w->rows, cols = (size_t)w->cols;
         float *copy = malloc(rows * cols * sizeof(float));
@@ -144,7 +197,10 @@ static vsq_status check_w_set(const char *set) {
 vsq_status llm_quantize(llm_model *m, const llm_quant_opts *o) {
     llm_unquantize(m);
     vsq_format af;
+    memset(&af, 0, sizeof af);
     int a_on;
+    if (o->kernel != LLM_KERNEL_PACKED && o->kernel != LLM_KERNEL_REF)
+        return vsq_error(VSQ_EINVAL, "llm: unknown integer kernel %d", o->kernel);
     vsq_status st = check_w_set(o->w_set);
     if (!st) st = parse_opt(o->a, "activation", &af, &a_on);
     if (st) return st;
@@ -163,7 +219,9 @@ vsq_status llm_quantize(llm_model *m, const llm_quant_opts *o) {
         int on;
         snprintf(what, sizeof what, "weight (%s)", mats[i]->name);
         st = parse_opt(spec, what, &f, &on);
-        if (!st && on) st = quantize_mat(m, mats[i], &f, o->integer && a_on, i % m->cfg.n_layers);
+        if (!st && on)
+            st = quantize_mat(m, mats[i], &f, &af, o->integer && a_on, o->kernel,
+                              i % m->cfg.n_layers);
     }
     free(mats);
     if (!st && o->integer && (!a_on || !o->w))
@@ -176,6 +234,20 @@ vsq_status llm_quantize(llm_model *m, const llm_quant_opts *o) {
     m->afmt = af;
     m->integer_path = o->integer;
     return VSQ_OK;
+}
+
+void llm_kernel_report(const llm_model *m, int kernel) {
+    if (kernel == LLM_KERNEL_REF) {
+        fprintf(stderr, "integer path: %d matrices on the reference kernel (vsq_gemm_ref)\n",
+                m->n_ref);
+        return;
+    }
+    fprintf(stderr, "integer path: %d matrices on packed kernels (%s)", m->n_packed,
+            vsq_isa_name(vsq_isa_active()));
+    if (m->n_ref)
+        fprintf(stderr, "; note: %d fell back to the reference kernel (%s)", m->n_ref,
+                m->kernel_note);
+    fputc('\n', stderr);
 }
 
 double llm_bpw(const llm_model *m, const llm_quant_opts *o) {

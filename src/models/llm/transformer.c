@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum { LLM_PAR_MIN_WEIGHTS = 1 << 18 };
+
 static vsq_status gemm_ref_1row(float *y, const vsq_qtensor *a, const vsq_qtensor *w) {
     return vsq_gemm_ref(a, w, 0, y, NULL);
 }
@@ -43,6 +45,7 @@ void llm_state_free(llm_state *s) {
     float *p[] = {s->x,   s->xb,     s->xb2,       s->hb,          s->hb2, s->q,
                   s->att, s->logits, s->key_cache, s->value_cache, s->aq};
     for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) free(p[i]);
+    vsq_packed_a_free(&s->pa);
     memset(s, 0, sizeof *s);
 }
 
@@ -81,7 +84,8 @@ static void matmul(float *y, const float *x, const float *w, int rows, int cols)
     }
 }
 
-/* Integer path: quantize the activation row, multiply packed weights. */
+/* Integer path, reference kernel: quantize the activation row, multiply
+ * the unpacked codes. */
 static vsq_status linear_int(const llm_model *m, float *y, const float *x, const llm_mat *w) {
     vsq_qtensor a;
     vsq_status st = vsq_quantize(&m->afmt, x, 1, (size_t)w->cols, 1, &a);
@@ -95,6 +99,14 @@ static vsq_status linear_int(const llm_model *m, float *y, const float *x, const
  * token, vectors along the input dimension). */
 static vsq_status linear(const llm_model *m, llm_state *s, float *y, const float *x,
                          const llm_mat *w) {
+    /* Fast path: fused per-token activation quantization + packed GEMV;
+     * the activation buffers live in the run state and are reused. */
+    if (m->integer_path && w->pw) {
+        /* Below ~256K weights a GEMV takes microseconds: forking threads
+         * costs more than it saves (and spins badly on a busy machine). */
+        int nt = (size_t)w->rows * (size_t)w->cols < LLM_PAR_MIN_WEIGHTS ? 1 : m->threads;
+        return vsq_linear_q(w->pw, &m->afmt, x, 1, NULL, y, nt, &s->pa);
+    }
     if (m->integer_path && w->q) return linear_int(m, y, x, w);
     if (m->has_a) {
         vsq_status st = vsq_fakequant(&m->afmt, x, 1, (size_t)w->cols, 1, s->aq);
