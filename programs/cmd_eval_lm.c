@@ -52,6 +52,10 @@ static int parse_args(int argc, char **argv, eval_args *e) {
             if (cli_parse_long(v, 0, 1 << 30, &n))
                 return cli_fail(CLI_BADINPUT, "bad --limit-windows '%s'", v);
             e->ppl.limit_windows = (int)n;
+        } else if (cli_opt(argc, argv, &i, "--gptq", &v)) {
+            if (cli_parse_long(v, 0, 1 << 24, &n))
+                return cli_fail(CLI_BADINPUT, "bad --gptq '%s' (calibration tokens, 0 = off)", v);
+            e->q.gptq_tokens = (int)n;
         } else if (cli_opt(argc, argv, &i, "--ctx", &v)) {
             if (cli_parse_long(v, 2, 1 << 20, &n))
                 return cli_fail(CLI_BADINPUT, "bad --ctx '%s'", v);
@@ -76,6 +80,7 @@ static int write_json(const char *path, const llm_ppl_result *r, double bpw,
     cJSON_AddStringToObject(o, "a", q->a ? q->a : "fp32");
     cJSON_AddStringToObject(o, "w_cls", q->w_cls ? q->w_cls : (q->w ? q->w : "fp32"));
     if (q->w_set) cJSON_AddStringToObject(o, "w_set", q->w_set);
+    cJSON_AddNumberToObject(o, "gptq_tokens", q->gptq_tokens);
     cJSON_AddBoolToObject(o, "integer_path", q->integer);
     if (q->integer)
         cJSON_AddStringToObject(o, "kernel", q->kernel == LLM_KERNEL_REF ? "ref" : "packed");
@@ -132,7 +137,7 @@ const cli_command cmd_eval_lm = {
     "eval-lm", run, "perplexity of a llama2.c checkpoint, fp32 or VS-Quant PTQ",
     "usage: vsq eval-lm [--model FILE] [--tokenizer FILE] [--text FILE] [--json FILE]\n"
     "                   [--w SPEC] [--a SPEC] [--w-cls SPEC|fp32] [--w-set NAME=SPEC,...]\n"
-    "                   [--int] [--kernel packed|ref]\n"
+    "                   [--int] [--kernel packed|ref] [--gptq TOKENS]\n"
     "                   [--limit-windows N] [--full-window] [--ctx N] [--sweep PREFIX]\n"
     "Protocol of llama.cpp's perplexity tool: the whole text tokenized (BOS first),\n"
     "non-overlapping --ctx windows (512), first token of each replaced by BOS, the\n"
@@ -144,6 +149,8 @@ const cli_command cmd_eval_lm = {
     "format at every linear layer input; --int: run on integer codes: --kernel packed\n"
     "(default; packed weights + vsq_linear_q, falling back to ref per matrix where the\n"
     "format is unsupported) or ref (unpacked codes, vsq_gemm_ref).\n"
+    "--gptq N: GPTQ error-compensating rounding of the weights, calibrated on N tokens\n"
+    "the fp32 model generates itself (not the evaluation text); 0 = plain rounding.\n"
     "JSON: {nll, ppl, tokens, windows, bpw, w, a, w_cls, integer_path}; bpw averages\n"
     "the bits per weight (scale overhead included, fp32 = 32) over all linear layers.\n"
     "--sweep PREFIX: run the Table 6/7 format sweep, writing PREFIX.csv and PREFIX.md.\n"

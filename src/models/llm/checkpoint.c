@@ -146,6 +146,7 @@ vsq_status llm_load(const char *path, llm_model *m) {
 
 void llm_free(llm_model *m) {
     llm_unquantize(m);
+    llm_gptq_free(m);
     llm_mat *mats[7] = {m->wq, m->wk, m->wv, m->wo, m->w1, m->w2, m->w3};
     for (int i = 0; i < 7; i++) free(mats[i]);
     if (m->map) munmap(m->map, m->map_size);

@@ -39,6 +39,7 @@ typedef struct {
     vsq_packed_w *pw;
     int rows, cols;
     const char *name; /* "wq", "w1", "cls", ... */
+    double *hessian;  /* cols x cols X^T X of its inputs (GPTQ), or NULL */
 } llm_mat;
 
 typedef struct {
@@ -57,6 +58,10 @@ typedef struct {
     int n_packed, n_ref; /* integer path: matrices on packed / reference kernels */
     char kernel_note[200]; /* why some matrices fell back to the reference */
     int threads;      /* packed kernels: OpenMP threads (<= 0: default) */
+    /* Called with the fp32 input of every linear layer when set (GPTQ
+     * calibration, llm_gptq.c). */
+    void (*capture)(void *ctx, const llm_mat *w, const float *x);
+    void *capture_ctx;
     /* Storage: the mmap-ed file and the buffers owned by quantization. */
     void *map;
     size_t map_size;
@@ -180,6 +185,8 @@ typedef struct {
     const char *w_set; /* per-matrix overrides "wv=SPEC,w2=SPEC,cls=fp32" */
     int integer;       /* 1: run linear layers on integer codes */
     int kernel;        /* integer path: LLM_KERNEL_PACKED (default) or _REF */
+    int gptq_tokens;   /* > 0: GPTQ rounding calibrated on that many tokens the
+                          fp32 model generates itself (llm_gptq.c); 0: plain */
 } llm_quant_opts;
 
 /* Integer-path kernels. PACKED packs each weight matrix once for the fast
@@ -198,6 +205,15 @@ void llm_kernel_report(const llm_model *m, int kernel);
 void llm_unquantize(llm_model *m);
 /* Bits per weight over all linear layers incl. classifier (32 = fp32). */
 double llm_bpw(const llm_model *m, const llm_quant_opts *o);
+
+/* ---- GPTQ calibration (llm_gptq.c) ---- */
+
+/* Accumulate X^T X of every linear layer's inputs while the fp32 model
+ * generates n_tokens of its own text (temperature 1, seeded): calibration
+ * data that is not the evaluation text. Sets each matrix's `hessian`. */
+vsq_status llm_gptq_calibrate(llm_model *m, int n_tokens, uint64_t seed);
+/* Drop the Hessians. */
+void llm_gptq_free(llm_model *m);
 
 /* ---- format sweep (llm_sweep.c) ---- */
 

@@ -82,6 +82,14 @@ static void note_fallback(llm_model *m, const llm_mat *w, const char *why) {
         snprintf(m->kernel_note, sizeof m->kernel_note, "%s: %s", w->name, why);
 }
 
+/* Quantize one matrix: GPTQ rounding when its Hessian was calibrated,
+ * plain rounding otherwise. */
+static vsq_status quantize_weights(const llm_mat *w, const vsq_format *fmt, vsq_qtensor *q) {
+    size_t rows = (size_t)w->rows, cols = (size_t)w->cols;
+    if (w->hessian) return vsq_quantize_gptq(fmt, w->w0, rows, cols, rows, w->hessian, 0.01, q);
+    return vsq_quantize(fmt, w->w0, rows, cols, rows, q);
+}
+
 /* Integer path: quantize once (the same codes on both kernels, so they
  * agree bit for bit), then pack for the fast kernels and drop the
  * unpacked copy, or keep it for the reference GEMM. */
@@ -89,8 +97,7 @@ static vsq_status pack_mat(llm_model *m, llm_mat *w, const vsq_format *fmt,
                            const vsq_format *af, int kernel) {
     w->q = calloc(1, sizeof *w->q);
     if (!w->q) return vsq_error(VSQ_ENOMEM, "llm: out of memory packing %s", w->name);
-    vsq_status st =
-        vsq_quantize(fmt, w->w0, (size_t)w->rows, (size_t)w->cols, (size_t)w->rows, w->q);
+    vsq_status st = quantize_weights(w, fmt, w->q);
     if (st) {
         free(w->q);
         w->q = NULL;
@@ -133,7 +140,12 @@ static vsq_status quantize_mat(llm_model *m, llm_mat *w, const vsq_format *fmt,
         float *copy = malloc(rows * cols * sizeof(float));
         if (!copy) return vsq_error(VSQ_ENOMEM, "llm: out of memory quantizing %s", w->name);
         m->owned[m->n_owned++] = copy;
-        st = vsq_fakequant(fmt, w->w0, rows, cols, rows, copy);
+        vsq_qtensor qt;
+        st = quantize_weights(w, fmt, &qt);
+        if (!st) {
+            st = vsq_dequantize(&qt, copy);
+            vsq_qtensor_free(&qt);
+        }
         if (!st) w->w = copy;
     }
     if (st) {
@@ -203,6 +215,7 @@ vsq_status llm_quantize(llm_model *m, const llm_quant_opts *o) {
         return vsq_error(VSQ_EINVAL, "llm: unknown integer kernel %d", o->kernel);
     vsq_status st = check_w_set(o->w_set);
     if (!st) st = parse_opt(o->a, "activation", &af, &a_on);
+    if (!st && o->gptq_tokens > 0) st = llm_gptq_calibrate(m, o->gptq_tokens, 20211);
     if (st) return st;
     int cap = 7 * m->cfg.n_layers + 1;
     llm_mat **mats = malloc((size_t)cap * sizeof *mats);

@@ -99,6 +99,7 @@ static vsq_status linear_int(const llm_model *m, float *y, const float *x, const
  * token, vectors along the input dimension). */
 static vsq_status linear(const llm_model *m, llm_state *s, float *y, const float *x,
                          const llm_mat *w) {
+    if (m->capture) m->capture(m->capture_ctx, w, x);
     /* Fast path: fused per-token activation quantization + packed GEMV;
      * the activation buffers live in the run state and are reused. */
     if (m->integer_path && w->pw) {
