@@ -16,7 +16,7 @@ static void progress_eval(size_t done, size_t total) { cli_progress("evaluate", 
 static void progress_calib(size_t done, size_t total) { cli_progress("calibrate", done, total); }
 
 typedef struct {
-    const char *model, *data, *w, *a, *cfg, *json, *csv, *sweep, *out, *dw, *first, *pad, *resize;
+    const char *model, *data, *w, *a, *cfg, *json, *csv, *sweep, *out, *dw, *first, *pad, *resize, *kernel;
     long limit, calib, threads;
     int use_int;
 } opts;
@@ -26,7 +26,7 @@ static int parse_opts(int argc, char **argv, opts *o) {
     snprintf(model, sizeof model, "%s/models/mobilenet_v1_0.75_224", cli_shared_dir());
     snprintf(data, sizeof data, "%s/data/imagenet-val1300", cli_shared_dir());
     *o = (opts){.model = model, .data = data, .calib = -1, .dw = "window", .first = "flat",
-              .pad = "keras", .resize = "half"};
+              .pad = "keras", .resize = "half", .kernel = "fake"};
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (cli_opt(argc, argv, &i, "--model", &o->model) || cli_opt(argc, argv, &i, "--data", &o->data) ||
@@ -35,7 +35,7 @@ static int parse_opts(int argc, char **argv, opts *o) {
             cli_opt(argc, argv, &i, "--csv", &o->csv) || cli_opt(argc, argv, &i, "--sweep", &o->sweep) ||
             cli_opt(argc, argv, &i, "--out", &o->out) || cli_opt(argc, argv, &i, "--dw", &o->dw) ||
             cli_opt(argc, argv, &i, "--first", &o->first) || cli_opt(argc, argv, &i, "--pad", &o->pad) ||
-            cli_opt(argc, argv, &i, "--resize", &o->resize))
+            cli_opt(argc, argv, &i, "--resize", &o->resize) || cli_opt(argc, argv, &i, "--kernel", &o->kernel))
             continue;
         if (cli_opt(argc, argv, &i, "--limit", &v)) {
             if (cli_parse_long(v, 1, 10000000, &o->limit)) return cli_fail(CLI_BADINPUT, "bad --limit '%s'", v);
@@ -55,6 +55,8 @@ static int parse_opts(int argc, char **argv, opts *o) {
         return cli_fail(CLI_BADINPUT, "--pad must be keras or symmetric, not '%s'", o->pad);
     if (strcmp(o->resize, "half") && strcmp(o->resize, "corners"))
         return cli_fail(CLI_BADINPUT, "--resize must be half or corners, not '%s'", o->resize);
+    if (strcmp(o->kernel, "fake") && strcmp(o->kernel, "packed"))
+        return cli_fail(CLI_BADINPUT, "--kernel must be fake or packed, not '%s'", o->kernel);
     if (o->cfg && (o->w || o->a)) return cli_fail(CLI_BADINPUT, "--cfg cannot be combined with --w/--a");
     if (!o->json && !o->sweep) return cli_fail(CLI_BADINPUT, "--json FILE is required");
     if (o->sweep && !o->out) return cli_fail(CLI_BADINPUT, "--sweep needs --out DIR");
@@ -87,6 +89,7 @@ static int build_qcfg(const opts *o, cnn_qcfg *q) {
     else if (!strcmp(o->first, "fp32")) q->first = CNN_FIRST_FP32;
     else return cli_fail(CLI_BADINPUT, "--first must be flat, pixel or fp32, not '%s'", o->first);
     q->use_int = o->use_int;
+    q->packed = !strcmp(o->kernel, "packed");
     return CLI_OK;
 }
 
@@ -96,9 +99,9 @@ static int write_results(const opts *o, const cnn_result *r, int begin, const cn
     if (q->quant_a) vsq_format_str(&q->a, as, sizeof as);
     snprintf(text, sizeof text,
              "{\"top1\": %.4f, \"top5\": %.4f, \"n\": %d, \"first_image\": %d, \"w\": \"%s\", "
-             "\"a\": \"%s\", \"a_static\": %d, \"int_path\": %d, \"dw\": \"%s\", \"first\": \"%s\", "
+             "\"a\": \"%s\", \"a_static\": %d, \"int_path\": %d, \"kernel\": \"%s\", \"dw\": \"%s\", \"first\": \"%s\", "
              "\"pad\": \"%s\", \"resize\": \"%s\", \"seconds\": %.3f, \"images_per_s\": %.2f}\n",
-             r->top1, r->top5, r->n, begin, ws, as, q->a_static, q->use_int, o->dw, o->first, o->pad, o->resize,
+             r->top1, r->top5, r->n, begin, ws, as, q->a_static, q->use_int, o->kernel, o->dw, o->first, o->pad, o->resize,
              r->seconds, r->images_per_s);
     if (o->json && cli_write_text(o->json, text)) return cli_fail(CLI_FAIL, "cannot write %s", o->json);
     if (o->csv) {
@@ -154,6 +157,7 @@ const cli_command cmd_eval_cnn = {
     "eval-cnn", run, "ImageNet accuracy of a TF.js CNN, fp32 or VS-Quant PTQ",
     "usage: vsq eval-cnn [--model DIR] [--data DIR] [--w SPEC] [--a SPEC] [--cfg W/A/ws/as]\n"
     "                    [--limit N] [--calib-images N] [--threads T] [--int]\n"
+    "                    [--kernel fake|packed]\n"
     "                    [--dw window|channel] [--first flat|pixel|fp32]\n"
     "                    [--pad keras|symmetric] [--resize half|corners] [--ref-compat]\n"
     "                    --json FILE [--csv FILE]\n"
@@ -167,6 +171,9 @@ const cli_command cmd_eval_cnn = {
     "time. 'uintN' activations are unsigned after ReLU and signed intN for the image input.\n"
     "--cfg is the paper's W/A/ws/as notation with V=16 (e.g. 4/4U/4/6, 4/4U/-/-).\n"
     "--int runs the quantized layers through the integer vector MAC (vsq_gemm_ref).\n"
+    "--kernel packed runs 1x1 convs and dense layers on the packed integer kernels\n"
+    "(vsq_gemm_packed) when W and A are both two-level sM with V in 16/32/64 (e.g. --cfg\n"
+    "8/8U/6/6, 4/8U/4/6); other layers keep the fake-quant path.\n"
     "--dw: depthwise vectors along the 3x3 window (default) or across channels.\n"
     "--first: first-layer vectors over the flattened window (default), per pixel, or fp32.\n"
     "--pad symmetric pads stride-2 'same' convs 1 px each side (a PyTorch-port convention,\n"

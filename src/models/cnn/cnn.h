@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "vsq/kernels.h"
 #include "vsq/vsq.h"
 
 /* ---- weights from a TF.js manifest (tfjs_load.c) ---- */
@@ -58,6 +59,7 @@ typedef struct {
     float *b;              /* bias [cout] with BN folded in (never NULL for MAC) */
     float *wq;             /* fake-quantized weights, NULL = use w */
     vsq_qtensor *wqt;      /* integer-quantized weights for the --int path */
+    vsq_packed_w *wpk;     /* packed weights for --kernel packed (1x1 conv, dense) */
     int in_nonneg;         /* input is provably >= 0 (after ReLU / ReLU6) */
     int same;              /* Keras padding "same" (pads set by cnn_model_set_padding) */
 } cnn_layer;
@@ -107,6 +109,7 @@ typedef struct {
     cnn_dw_mode dw;        /* depthwise vectors: 3x3 window vs across channels */
     cnn_first_mode first;  /* first layer (3 input channels) */
     int use_int;           /* run MAC layers through vsq_gemm_ref */
+    int packed;            /* run 1x1 conv / dense layers through vsq_gemm_packed */
     int slow;              /* always use vsq_fakequant (no fast path; tests) */
     float *alpha;          /* static: one clip value per layer (n entries) */
 } cnn_qcfg;
@@ -134,10 +137,19 @@ typedef struct {
     float *buf[2];
     float *col;
     float *tmp;
+    vsq_packed_a pa; /* packed activations, reused by every packed layer */
 } cnn_work;
 
 vsq_status cnn_work_alloc(const cnn_model *m, cnn_work *w);
 void cnn_work_free(cnn_work *w);
+
+/* Layer i can run on packed integer kernels: a pointwise (1x1, stride 1,
+ * unpadded) conv or a dense layer whose weight and activation formats are
+ * both two-level sM per-vector with the same V in {16, 32, 64}. */
+int cnn_packable(const cnn_qcfg *q, const cnn_model *m, int i);
+/* Y = A W^T + b for such a layer on packed operands (packed.c). */
+vsq_status cnn_gemm_packed(const cnn_model *m, const cnn_qcfg *q, int i, cnn_work *w,
+                           const float *a, size_t rows, float *y);
 
 /* Observer called with each MAC layer's input matrix (calibration). */
 typedef void (*cnn_observe_fn)(void *ctx, int layer, const float *x, size_t n);

@@ -11,6 +11,7 @@
  * "uintN" activations become signed intN where the input can be negative
  * (the image input), as the paper's "U" (unsigned after ReLU) intends. */
 #include "models/cnn/cnn.h"
+#include "models/cnn/act_fast.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -73,6 +74,12 @@ static vsq_status quantize_layer(const cnn_model *m, const cnn_qcfg *q, int i) {
     vsq_status st = l->op == CNN_DWCONV ? fakequant_dw_weights(q, l, &f)
                                         : vsq_fakequant(&f, l->w, rows, cols, rows, l->wq);
     if (st) return vsq_error(st, "layer %s weights: %s", l->name, vsq_last_error());
+    if (q->packed && cnn_packable(q, m, i)) {
+        l->wpk = calloc(1, sizeof *l->wpk);
+        if (!l->wpk) return vsq_error(VSQ_ENOMEM, "no memory for layer %s", l->name);
+        if ((st = vsq_quantize_pack_weights(&f, l->w, rows, cols, l->wpk)))
+            return vsq_error(st, "layer %s packed weights: %s", l->name, vsq_last_error());
+    }
     if (q->use_int && (l->op != CNN_DWCONV || q->dw == CNN_DW_WINDOW)) {
         l->wqt = calloc(1, sizeof *l->wqt);
         if (!l->wqt) return vsq_error(VSQ_ENOMEM, "no memory for layer %s", l->name);
@@ -86,8 +93,9 @@ vsq_status cnn_quantize_weights(const cnn_model *m, const cnn_qcfg *q) {
     cnn_clear_weights(m);
     if (q->quant_a && q->a.gran == VSQ_GRAN_CHANNEL)
         return vsq_error(VSQ_EUNSUPPORTED, "activations: per-channel (pc) is not supported, use pt (static) or vV (dynamic)");
-    if (q->use_int && !(q->quant_w && q->quant_a))
-        return vsq_error(VSQ_EINVAL, "the integer path needs both --w and --a");
+    if ((q->use_int || q->packed) && !(q->quant_w && q->quant_a))
+        return vsq_error(VSQ_EINVAL, "the integer paths (--int, --kernel packed) need both --w and --a");
+    if (q->use_int && q->packed) return vsq_error(VSQ_EINVAL, "--int and --kernel packed are exclusive");
     if (!q->quant_w && !q->use_int) return VSQ_OK;
     for (int i = 0; i < m->n; i++) {
         if (!cnn_layer_quantized(q, m, i)) continue;
@@ -102,6 +110,9 @@ void cnn_clear_weights(const cnn_model *m) {
         free(m->l[i].wq);
         m->l[i].wq = NULL;
         if (m->l[i].wqt) vsq_qtensor_free(m->l[i].wqt);
+        if (m->l[i].wpk) vsq_packed_w_free(m->l[i].wpk);
+        free(m->l[i].wpk);
+        m->l[i].wpk = NULL;
         free(m->l[i].wqt);
         m->l[i].wqt = NULL;
     }
@@ -117,57 +128,12 @@ vsq_status cnn_act_qtensor(const cnn_qcfg *q, const cnn_model *m, int i, const f
     return VSQ_OK;
 }
 
-/* Fast path for the common single-level case (fp32 scale, int/uint
- * elements): the same arithmetic as vsq_quantize + vsq_dequantize (eq. 1-3:
- * s = alpha / qref, q = clamp(round(x / s)), y = q * s) without the
- * per-call allocations. Checked against vsq_fakequant in tests/test_cnn.c. */
-static int fast_ok(const vsq_format *f, int is_static) {
-    if (f->scale != VSQ_SCALE_FP32 || f->elem == VSQ_ELEM_INTF) return 0;
-    return is_static ? f->gran == VSQ_GRAN_TENSOR : f->gran == VSQ_GRAN_VECTOR && f->calib == VSQ_CALIB_MAX;
-}
-
-static void fq_group(float *x, size_t n, float alpha, float qref, float qmin, float qmax) {
-    float s = alpha > 0.0f ? alpha / qref : 0.0f;
-    if (!(s > 0.0f)) {
-        memset(x, 0, n * sizeof *x);
-        return;
-    }
-    for (size_t j = 0; j < n; j++) {
-        float t = x[j] / s;
-        t = t < qmin - 1.0f ? qmin - 1.0f : t > qmax + 1.0f ? qmax + 1.0f : t;
-        float r = (float)(int)t; /* roundf (ties away), without a libm call */
-        r += (t - r >= 0.5f) - (r - t >= 0.5f);
-        r = r < qmin ? qmin : r > qmax ? qmax : r;
-        x[j] = r * s;
-    }
-}
-
-static void fq_fast(const vsq_format *f, float *x, size_t rows, size_t cols, const float *alpha) {
-    float qref = (float)vsq_format_qref(f), qmin = (float)vsq_format_qmin(f), qmax = (float)vsq_format_qmax(f);
-    if (alpha) {
-        fq_group(x, rows * cols, *alpha, qref, qmin, qmax);
-        return;
-    }
-    size_t v = (size_t)f->vec_len;
-    for (size_t r = 0; r < rows; r++)
-        for (size_t c0 = 0; c0 < cols; c0 += v) {
-            float *g = x + r * cols + c0;
-            size_t n = cols - c0 < v ? cols - c0 : v;
-            float peak = 0.0f;
-            for (size_t j = 0; j < n; j++) peak = fabsf(g[j]) > peak ? fabsf(g[j]) : peak;
-            fq_group(g, n, peak, qref, qmin, qmax);
-        }
-}
-
 vsq_status cnn_quant_act(const cnn_qcfg *q, const cnn_model *m, int i, float *x, size_t rows,
                          size_t cols) {
     vsq_format ff = first_layer_fmt(q, m, i, cnn_act_format(q, &m->l[i]));
-    if (fast_ok(&ff, q->a_static) && !q->slow) {
-        for (size_t j = 0; j < rows * cols; j++)
-            if (!isfinite(x[j])) return vsq_error(VSQ_ENONFINITE, "layer %s: non-finite activation", m->l[i].name);
-        fq_fast(&ff, x, rows, cols, q->a_static ? &q->alpha[i] : NULL);
-        return VSQ_OK;
-    }
+    /* allocation-free and bit-identical to the library calls below (act_fast.c) */
+    if (cnn_fast_act_ok(&ff, q->a_static) && !q->slow)
+        return cnn_fast_fakequant(&ff, x, rows, cols, q->a_static ? &q->alpha[i] : NULL, m->l[i].name);
     if (!q->a_static) {
         vsq_format f = first_layer_fmt(q, m, i, cnn_act_format(q, &m->l[i]));
         vsq_status st = vsq_fakequant(&f, x, rows, cols, 1, x);

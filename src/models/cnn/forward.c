@@ -20,6 +20,7 @@ vsq_status cnn_work_alloc(const cnn_model *m, cnn_work *w) {
 }
 
 void cnn_work_free(cnn_work *w) {
+    vsq_packed_a_free(&w->pa);
     free(w->buf[0]);
     free(w->buf[1]);
     free(w->col);
@@ -54,6 +55,7 @@ static vsq_status run_gemm_layer(const cnn_model *m, const cnn_qcfg *q, int i, c
         a = w->col;
     }
     if (quant && q->use_int && l->wqt) return gemm_int(m, q, i, a, rows, y);
+    if (quant && q->packed && l->wpk) return cnn_gemm_packed(m, q, i, w, a, rows, y);
     if (quant && q->quant_a) {
         vsq_status st = cnn_quant_act(q, m, i, a, rows, (size_t)l->k);
         if (st) return st;

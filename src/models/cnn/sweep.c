@@ -89,14 +89,38 @@ static vsq_status run_table(cnn_model *m, const cnn_dataset *d, sweep_table *t, 
     return st;
 }
 
+/* Scale field of the paper's W/A/ws/as notation: "-" for per-channel /
+ * per-tensor, M for two-level; 0 when the hardware model has no such PE
+ * (single-level fp32/fp16/e8m0 vector scales). */
+static int scale_field(const vsq_format *f, char *buf, size_t n) {
+    if (f->gran != VSQ_GRAN_VECTOR) return snprintf(buf, n, "-"), 1;
+    if (f->scale != VSQ_SCALE_TWO_LEVEL) return 0;
+    return snprintf(buf, n, "%d", f->scale_bits), 1;
+}
+
+/* "cfg" and "v" columns for `vsq dse` (docs/hardware.md 3): e.g. 6/4U/4/6;
+ * empty where the configuration is not a W/A/ws/as design (dse skips it). */
+static void row_cfg(const sweep_row *r, char *cfg, size_t n, int *v) {
+    char ws[8], as[8];
+    const vsq_format *w = &r->q.w, *a = &r->q.a;
+    cfg[0] = '\0';
+    *v = w->gran == VSQ_GRAN_VECTOR ? w->vec_len : a->gran == VSQ_GRAN_VECTOR ? a->vec_len : 16;
+    if (!r->q.quant_w || !r->q.quant_a || !scale_field(w, ws, sizeof ws) || !scale_field(a, as, sizeof as))
+        return;
+    snprintf(cfg, n, "%d/%d%s/%s/%s", w->bits, a->bits, a->elem == VSQ_ELEM_UINT ? "U" : "", ws, as);
+}
+
 /* Markdown grid (rows = groups, columns = column labels) + CSV + JSON. */
 static vsq_status write_table(const sweep_table *t, const char *dir, const char *name,
-                              const char *title, int calib, int n) {
+                              const char *title, int calib, int n, const cnn_result *base) {
     size_t cap = 65536 + (size_t)t->n * 512;
     char *md = malloc(cap), *csv = malloc(cap), *js = malloc(cap);
     if (!md || !csv || !js) { free(md); free(csv); free(js); return vsq_error(VSQ_ENOMEM, "sweep: no memory"); }
     size_t lm = 0, lc = 0, lj = 0;
-    lm += snprintf(md + lm, cap - lm, "# %s\n\nMobileNetV1 0.75/224, top-1 %% on images %d..%d (calibration: images 0..%d).\n\n| |", title, calib, n - 1, calib - 1);
+    lm += snprintf(md + lm, cap - lm,
+                   "# %s\n\nMobileNetV1 0.75/224, top-1 %% on images %d..%d (calibration: images 0..%d); "
+                   "fp32 on the same images: top-1 %.2f, top-5 %.2f.\n\n| |",
+                   title, calib, n - 1, calib - 1, base->top1, base->top5);
     char cols[32][48];
     int nc = 0;
     for (int i = 0; i < t->n; i++) {
@@ -121,20 +145,28 @@ static vsq_status write_table(const sweep_table *t, const char *dir, const char 
         }
         lm += snprintf(md + lm, cap - lm, "\n");
     }
-    lc += snprintf(csv + lc, cap - lc, "group,column,w,a,dw,first,n,top1,top5,images_per_s\n");
-    lj += snprintf(js + lj, cap - lj, "{\"table\": \"%s\", \"calib_images\": %d, \"rows\": [\n", name, calib);
+    lc += snprintf(csv + lc, cap - lc, "group,column,cfg,v,w,a,dw,first,n,top1,top5,images_per_s\n");
+    lj += snprintf(js + lj, cap - lj,
+                   "{\"table\": \"%s\", \"calib_images\": %d, \"first_image\": %d, \"end_image\": %d, "
+                   "\"fp32_top1\": %.4f, \"fp32_top5\": %.4f, \"rows\": [\n",
+                   name, calib, calib, n, base->top1, base->top5);
     for (int i = 0; i < t->n; i++) {
         const sweep_row *r = &t->rows[i];
         const char *dw = r->dw == CNN_DW_WINDOW ? "window" : "channel";
         const char *fi = r->first == CNN_FIRST_FLAT ? "flat" : r->first == CNN_FIRST_PIXEL ? "pixel" : "fp32";
-        lc += snprintf(csv + lc, cap - lc, "%s,%s,%s,%s,%s,%s,%d,%.4f,%.4f,%.2f\n", r->group, r->column,
-                       r->w[0] ? r->w : "fp32", r->a[0] ? r->a : "fp32", dw, fi, r->r.n, r->r.top1, r->r.top5,
+        char cfg[32], group[48];
+        int v;
+        row_cfg(r, cfg, sizeof cfg, &v);
+        snprintf(group, sizeof group, "%s", r->group); /* the CSV has no quoting: ',' -> ';' */
+        for (char *c = group; *c; c++) *c = *c == ',' ? ';' : *c;
+        lc += snprintf(csv + lc, cap - lc, "%s,%s,%s,%d,%s,%s,%s,%s,%d,%.4f,%.4f,%.2f\n", group, r->column,
+                       cfg, v, r->w[0] ? r->w : "fp32", r->a[0] ? r->a : "fp32", dw, fi, r->r.n, r->r.top1, r->r.top5,
                        r->r.images_per_s);
         lj += snprintf(js + lj, cap - lj,
-                       "  {\"group\": \"%s\", \"column\": \"%s\", \"w\": \"%s\", \"a\": \"%s\", \"dw\": \"%s\", "
+                       "  {\"group\": \"%s\", \"column\": \"%s\", \"cfg\": \"%s\", \"v\": %d, \"w\": \"%s\", \"a\": \"%s\", \"dw\": \"%s\", "
                        "\"first\": \"%s\", \"n\": %d, \"top1\": %.4f, \"top5\": %.4f}%s\n",
-                       r->group, r->column, r->w[0] ? r->w : "fp32", r->a[0] ? r->a : "fp32", dw, fi, r->r.n,
-                       r->r.top1, r->r.top5, i + 1 < t->n ? "," : "");
+                       r->group, r->column, cfg, v, r->w[0] ? r->w : "fp32", r->a[0] ? r->a : "fp32", dw, fi,
+                       r->r.n, r->r.top1, r->r.top5, i + 1 < t->n ? "," : "");
     }
     lj += snprintf(js + lj, cap - lj, "]}\n");
     char path[4096];
@@ -259,17 +291,19 @@ int cnn_sweep(cnn_model *m, const cnn_dataset *d, const char *name, const char *
               int calib) {
     if (calib >= d->n) return vsq_error(VSQ_EINVAL, "sweep: %d calibration images leave none of %d to evaluate", calib, d->n);
     int found = 0;
-    vsq_status st = VSQ_OK;
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) found |= !strcmp(name, "all") || !strcmp(name, tables[i].name);
+    if (!found) return vsq_error(VSQ_EINVAL, "unknown sweep '%s' (table2|table3|table4|table5|variants|all)", name);
+    cnn_result base; /* fp32 on the evaluation images: the tables' baseline */
+    vsq_status st = cnn_evaluate(m, NULL, d, calib, d->n, threads, &base, progress_line);
+    if (!st) fprintf(stderr, "fp32 on images %d..%d: top1 %.2f top5 %.2f\n", calib, d->n - 1, base.top1, base.top5);
     for (size_t i = 0; i < sizeof tables / sizeof tables[0] && !st; i++) {
         if (strcmp(name, "all") && strcmp(name, tables[i].name)) continue;
-        found = 1;
         sweep_table t = {0};
         st = tables[i].build(&t);
         if (!st) st = run_table(m, d, &t, threads, calib, tables[i].name);
-        if (!st) st = write_table(&t, dir, tables[i].name, tables[i].title, calib, d->n);
+        if (!st) st = write_table(&t, dir, tables[i].name, tables[i].title, calib, d->n, &base);
         for (int j = 0; j < t.n; j++) cnn_qcfg_free(&t.rows[j].q);
         free(t.rows);
     }
-    if (!found) return vsq_error(VSQ_EINVAL, "unknown sweep '%s' (table2|table3|table4|table5|variants|all)", name);
     return st;
 }
