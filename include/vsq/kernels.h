@@ -97,6 +97,9 @@ void vsq_packed_w_free(vsq_packed_w *p);
 /* Pack already-quantized activations (m x k, vector format). */
 vsq_status vsq_pack_act(const vsq_qtensor *a, vsq_packed_a *out);
 void vsq_packed_a_free(vsq_packed_a *p);
+/* Make p's buffers hold m x kp codes (kp a multiple of 64), reusing them
+ * when large enough. */
+vsq_status vsq_packed_a_reserve(vsq_packed_a *p, size_t m, size_t kp);
 
 /* Fast fused dynamic activation quantization (eq. 7a-7c, and 7e-7h with
  * one gamma per row for two-level "sM" paper variant, max calibration):

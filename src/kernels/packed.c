@@ -269,6 +269,23 @@ vsq_status vsq_dequantize_packed(const vsq_packed_w *p, float *y) {
 
 /* ---- activations ------------------------------------------------------- */
 
+/* cap counts code elements; scale holds cap/16 doubles (V >= 16) and gamma
+ * cap/64 floats (one per row of at least one 64-element chunk). */
+vsq_status vsq_packed_a_reserve(vsq_packed_a *p, size_t m, size_t kp) {
+    size_t need = m * kp;
+    if (p->codes && need <= p->cap) return VSQ_OK;
+    vsq_packed_a_free(p);
+    p->codes = aligned_alloc(64, (need * sizeof(int16_t) + 63) / 64 * 64);
+    p->scale = malloc(need / 16 * sizeof(double));
+    p->gamma = malloc(need / 64 * sizeof(float));
+    p->cap = need;
+    if (!p->codes || !p->scale || !p->gamma) {
+        vsq_packed_a_free(p);
+        return vsq_error(VSQ_ENOMEM, "activations: out of memory for %zu x %zu", m, kp);
+    }
+    return VSQ_OK;
+}
+
 void vsq_packed_a_free(vsq_packed_a *p) {
     if (!p) return;
     free(p->codes);
@@ -283,20 +300,8 @@ vsq_status vsqk_a_shape(const vsq_format *fmt, size_t m, size_t k, vsq_packed_a 
     if (st) return st;
     if (m == 0 || k == 0) return vsq_error(VSQ_EINVAL, "activations: empty matrix %zu x %zu", m, k);
     size_t kp = (k + VSQK_CHUNK - 1) / VSQK_CHUNK * VSQK_CHUNK, nv = kp / fmt->vec_len;
-    size_t need = m * kp; /* cap: allocated code elements; nv <= kp/16, m <= kp/64 */
-    if (!p->codes || need > p->cap) {
-        free(p->codes);
-        free(p->scale);
-        free(p->gamma);
-        p->codes = aligned_alloc(64, (need * sizeof(int16_t) + 63) / 64 * 64);
-        p->scale = malloc(need / 16 * sizeof(double));
-        p->gamma = malloc(need / 64 * sizeof(float));
-        p->cap = need;
-        if (!p->codes || !p->scale || !p->gamma) {
-            vsq_packed_a_free(p);
-            return vsq_error(VSQ_ENOMEM, "activations: out of memory for %zu x %zu", m, k);
-        }
-    }
+    st = vsq_packed_a_reserve(p, m, kp);
+    if (st) return st;
     p->fmt = *fmt;
     p->m = m;
     p->k = k;

@@ -213,23 +213,6 @@ vsq_status cnn_fast_fakequant(const vsq_format *f, float *x, size_t rows, size_t
 
 /* ---- packed activations for the integer kernels ---- */
 
-/* Size p's buffers for rows x kp codes (the library's own convention:
- * scale holds need/16 doubles, gamma need/64 floats, so vsq_packed_a_free
- * and vsq_quantize_act can share the struct). */
-static vsq_status packed_a_reserve(vsq_packed_a *p, size_t rows, size_t kp) {
-    size_t need = rows * kp;
-    if (p->codes && need <= p->cap) return VSQ_OK;
-    vsq_packed_a_free(p);
-    p->codes = aligned_alloc(64, (need * sizeof(int16_t) + 63) / 64 * 64);
-    p->scale = malloc(need / 16 * sizeof(double));
-    p->gamma = malloc(need / 64 * sizeof(float));
-    p->cap = need;
-    if (!p->codes || !p->scale || !p->gamma) {
-        vsq_packed_a_free(p);
-        return vsq_error(VSQ_ENOMEM, "no memory for packed activations %zu x %zu", rows, kp);
-    }
-    return VSQ_OK;
-}
 
 VSQ_CNN_CLONES static void pack_row(const vsq_format *f, const float *x, size_t cols, float gamma, vsq_packed_a *p,
                      int16_t *codes, double *scale) {
@@ -257,7 +240,7 @@ vsq_status cnn_pack_act_two_level(const vsq_format *f, const float *x, size_t ro
     if (!scan_tensor(x, rows * cols, f->elem == VSQ_ELEM_UINT, &peak))
         return vsq_error(VSQ_ENONFINITE, "%s: non-finite activation", what);
     size_t kp = (cols + 63) / 64 * 64;
-    vsq_status st = packed_a_reserve(p, rows, kp);
+    vsq_status st = vsq_packed_a_reserve(p, rows, kp);
     if (st) return st;
     p->fmt = *f, p->m = rows, p->k = cols, p->kp = kp, p->vec_len = f->vec_len;
     p->n_vec = kp / (size_t)f->vec_len, p->two_level = 1, p->max_code = 0, p->max_scale = 0;
