@@ -36,12 +36,6 @@ int cnn_fast_act_ok(const vsq_format *f, int is_static) {
     return f->scale == VSQ_SCALE_FP32 || f->scale == VSQ_SCALE_FP16;
 }
 
-/* Clip magnitude of a value as vsq_calib_alpha forms it (uintN: max(x,0)). */
-static inline float mag(float v, int uns) {
-    if (uns) return v > 0.0f ? v : 0.0f;
-    return v < 0.0f ? -v : v;
-}
-
 /* Peak magnitude of a vector. The max is taken on the fp32 bit patterns as
  * int32: for finite values that orders like the floats, and unlike a float
  * max it vectorizes without -ffast-math. uintN: negative values (sign bit
