@@ -17,7 +17,7 @@ static void progress_calib(size_t done, size_t total) { cli_progress("calibrate"
 
 typedef struct {
     const char *model, *data, *w, *a, *cfg, *json, *csv, *sweep, *out, *dw, *first, *pad, *resize, *kernel;
-    long limit, calib, threads;
+    long limit, calib, threads, gptq;
     int use_int;
 } opts;
 
@@ -39,6 +39,8 @@ static int parse_opts(int argc, char **argv, opts *o) {
             continue;
         if (cli_opt(argc, argv, &i, "--limit", &v)) {
             if (cli_parse_long(v, 1, 10000000, &o->limit)) return cli_fail(CLI_BADINPUT, "bad --limit '%s'", v);
+        } else if (cli_opt(argc, argv, &i, "--gptq", &v)) {
+            if (cli_parse_long(v, 1, 10000000, &o->gptq)) return cli_fail(CLI_BADINPUT, "bad --gptq '%s' (calibration images)", v);
         } else if (cli_opt(argc, argv, &i, "--calib-images", &v)) {
             if (cli_parse_long(v, 1, 10000000, &o->calib)) return cli_fail(CLI_BADINPUT, "bad --calib-images '%s'", v);
         } else if (cli_opt(argc, argv, &i, "--threads", &v)) {
@@ -138,6 +140,13 @@ static int run(int argc, char **argv) {
         return rc == 0 ? CLI_OK : cli_status((vsq_status)rc);
     }
     int begin = 0;
+    if (!st && o.gptq > 0) { /* calibrate on [0, n), evaluate after the calibration split */
+        begin = o.calib > 0 ? (int)o.calib : 300;
+        if (o.gptq > begin) st = vsq_error(VSQ_EINVAL, "--gptq %ld images exceed the calibration split (%d)", o.gptq, begin);
+        else if (begin >= d.n) st = vsq_error(VSQ_EINVAL, "--gptq: no images left to evaluate after %d", begin);
+        if (!st && !q.quant_w) st = vsq_error(VSQ_EINVAL, "--gptq needs --w or --cfg");
+        if (!st) st = cnn_gptq_calibrate(&m, &d, 0, (int)o.gptq, &q.hessian);
+    }
     if (!st && q.a_static) {
         begin = o.calib > 0 ? (int)o.calib : 300;
         if (begin >= d.n) st = vsq_error(VSQ_EINVAL, "--calib-images %d leaves no images to evaluate (of %d)", begin, d.n);
@@ -147,6 +156,7 @@ static int run(int argc, char **argv) {
     cnn_result r;
     if (!st) st = cnn_evaluate(&m, &q, &d, begin, d.n, (int)o.threads, &r, progress_eval);
     rc = st ? cli_status(st) : write_results(&o, &r, begin, &q);
+    cnn_gptq_free(&m, q.hessian);
     cnn_qcfg_free(&q);
     cnn_dataset_free(&d);
     cnn_model_free(&m);
@@ -156,7 +166,7 @@ static int run(int argc, char **argv) {
 const cli_command cmd_eval_cnn = {
     "eval-cnn", run, "ImageNet accuracy of a TF.js CNN, fp32 or VS-Quant PTQ",
     "usage: vsq eval-cnn [--model DIR] [--data DIR] [--w SPEC] [--a SPEC] [--cfg W/A/ws/as]\n"
-    "                    [--limit N] [--calib-images N] [--threads T] [--int]\n"
+    "                    [--limit N] [--calib-images N] [--gptq N] [--threads T] [--int]\n"
     "                    [--kernel fake|packed]\n"
     "                    [--dw window|channel] [--first flat|pixel|fp32]\n"
     "                    [--pad keras|symmetric] [--resize half|corners] [--ref-compat]\n"
@@ -171,6 +181,8 @@ const cli_command cmd_eval_cnn = {
     "time. 'uintN' activations are unsigned after ReLU and signed intN for the image input.\n"
     "--cfg is the paper's W/A/ws/as notation with V=16 (e.g. 4/4U/4/6, 4/4U/-/-).\n"
     "--int runs the quantized layers through the integer vector MAC (vsq_gemm_ref).\n"
+    "--gptq N: GPTQ error-compensating weight rounding with Hessians from fp32 passes over\n"
+    "images 0..N-1 (N <= --calib-images); accuracy is reported after the calibration split.\n"
     "--kernel packed runs 1x1 convs and dense layers on the packed integer kernels\n"
     "(vsq_gemm_packed) when W and A are both two-level sM with V in 16/32/64 (e.g. --cfg\n"
     "8/8U/6/6, 4/8U/4/6); other layers keep the fake-quant path.\n"

@@ -112,6 +112,7 @@ typedef struct {
     int packed;            /* run 1x1 conv / dense layers through vsq_gemm_packed */
     int slow;              /* always use vsq_fakequant (no fast path; tests) */
     float *alpha;          /* static: one clip value per layer (n entries) */
+    double **hessian;      /* GPTQ: per layer X^T X (cnn_gptq.c), or NULL */
 } cnn_qcfg;
 
 void cnn_qcfg_init(cnn_qcfg *q);
@@ -158,14 +159,22 @@ typedef void (*cnn_observe_fn)(void *ctx, int layer, const float *x, size_t n);
 vsq_status cnn_forward(const cnn_model *m, const cnn_qcfg *q, cnn_work *w, const float *img,
                        float *logits, cnn_observe_fn obs, void *obs_ctx);
 
+/* ---- GPTQ (cnn_gptq.c) ---- */
+typedef struct cnn_dataset cnn_dataset;
+/* X^T X of every MAC layer's inputs over fp32 passes on images [begin,end)
+ * (depthwise layers: one kh*kw square per channel). */
+vsq_status cnn_gptq_calibrate(const cnn_model *m, const cnn_dataset *d, int begin, int end,
+                              double ***hessians);
+void cnn_gptq_free(const cnn_model *m, double **hessians);
+
 /* ---- data (image.c, imagenet.c) ---- */
-typedef struct {
+struct cnn_dataset {
     int n;
     char **path;  /* full paths */
     int *label;
     float *pix;   /* n * size * size * 3, preprocessed, NULL until cached */
     int size;
-} cnn_dataset;
+};
 
 /* Read DIR/labels.txt ("images/FILE LABEL" per line); limit <= 0: all. */
 vsq_status cnn_dataset_open(const char *dir, int limit, cnn_dataset *d);

@@ -65,14 +65,42 @@ static vsq_status fakequant_dw_weights(const cnn_qcfg *q, cnn_layer *l, const vs
     return st;
 }
 
+/* GPTQ rounding with the layer's Hessian (depthwise: row by row, each
+ * channel with its own); NULL hessian or unsupported mode: plain. */
+static int gptq_applies(const cnn_qcfg *q, const cnn_layer *l, const vsq_format *f) {
+    if (l->op == CNN_DWCONV) return q->dw == CNN_DW_WINDOW && !f->coarse_per_tensor;
+    return 1;
+}
+
+static vsq_status gptq_layer(const double *h, cnn_layer *l, const vsq_format *f) {
+    size_t rows = (size_t)l->cout, cols = (size_t)l->k;
+    vsq_qtensor qt;
+    if (l->op != CNN_DWCONV) {
+        vsq_status st = vsq_quantize_gptq(f, l->w, rows, cols, rows, h, 0.01, &qt);
+        if (!st) st = vsq_dequantize(&qt, l->wq);
+        if (!st) vsq_qtensor_free(&qt);
+        return st;
+    }
+    for (int ch = 0; ch < l->cin; ch++) {
+        vsq_status st = vsq_quantize_gptq(f, l->w + (size_t)ch * cols, 1, cols, 1,
+                                          h + (size_t)ch * cols * cols, 0.01, &qt);
+        if (!st) st = vsq_dequantize(&qt, l->wq + (size_t)ch * cols);
+        if (st) return st;
+        vsq_qtensor_free(&qt);
+    }
+    return VSQ_OK;
+}
+
 static vsq_status quantize_layer(const cnn_model *m, const cnn_qcfg *q, int i) {
     cnn_layer *l = &m->l[i];
     size_t rows = (size_t)l->cout, cols = (size_t)l->k;
     vsq_format f = first_layer_fmt(q, m, i, q->w);
     l->wq = malloc(rows * cols * sizeof(float));
     if (!l->wq) return vsq_error(VSQ_ENOMEM, "no memory for layer %s", l->name);
-    vsq_status st = l->op == CNN_DWCONV ? fakequant_dw_weights(q, l, &f)
-                                        : vsq_fakequant(&f, l->w, rows, cols, rows, l->wq);
+    vsq_status st = q->hessian && q->hessian[i] && gptq_applies(q, l, &f)
+                        ? gptq_layer(q->hessian[i], l, &f)
+                    : l->op == CNN_DWCONV ? fakequant_dw_weights(q, l, &f)
+                                          : vsq_fakequant(&f, l->w, rows, cols, rows, l->wq);
     if (st) return vsq_error(st, "layer %s weights: %s", l->name, vsq_last_error());
     if (q->packed && cnn_packable(q, m, i)) {
         l->wpk = calloc(1, sizeof *l->wpk);
