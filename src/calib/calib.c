@@ -16,6 +16,18 @@ int calib_qref(const vsq_format *fmt) {
     return calib_is_unsigned(fmt) ? (1 << fmt->bits) - 1 : (1 << (fmt->bits - 1)) - 1;
 }
 
+vsq_status calib_peak(const float *x, size_t n, int is_unsigned, const char *who, float *peak) {
+    float max = 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(x[i]))
+            return vsq_error(VSQ_ENONFINITE, "%s: x[%zu] is %s", who, i, isnan(x[i]) ? "NaN" : "Inf");
+        float m = calib_mag(x[i], is_unsigned);
+        if (m > max) max = m;
+    }
+    *peak = max;
+    return VSQ_OK;
+}
+
 int calib_is_unsigned(const vsq_format *fmt) { return fmt->elem == VSQ_ELEM_UINT; }
 
 vsq_status calib_check_format(const vsq_format *fmt, const char *who) {
@@ -57,13 +69,8 @@ vsq_status vsq_calib_alpha(const vsq_format *fmt, const float *x, size_t n, floa
     if (!x) return vsq_error(VSQ_EINVAL, "vsq_calib_alpha: data is NULL (n = %zu)", n);
     const int uns = calib_is_unsigned(fmt);
     float max = 0.0f;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(x[i]))
-            return vsq_error(VSQ_ENONFINITE, "vsq_calib_alpha: x[%zu] is %s", i,
-                             isnan(x[i]) ? "NaN" : "Inf");
-        float m = calib_mag(x[i], uns);
-        if (m > max) max = m;
-    }
+    st = calib_peak(x, n, uns, "vsq_calib_alpha", &max);
+    if (st) return st;
     if (max == 0.0f || fmt->calib == VSQ_CALIB_MAX) {
         *alpha = max; /* all-zero group: alpha 0 for every method */
         return VSQ_OK;

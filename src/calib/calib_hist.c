@@ -103,13 +103,8 @@ vsq_status vsq_calibrator_observe(vsq_calibrator *c, const float *x, size_t n) {
     const int uns = calib_is_unsigned(&c->fmt);
     /* Pass 1: reject non-finite data before touching the state. */
     float bmax = 0.0f;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(x[i]))
-            return vsq_error(VSQ_ENONFINITE, "vsq_calibrator_observe: x[%zu] is %s", i,
-                             isnan(x[i]) ? "NaN" : "Inf");
-        float m = calib_mag(x[i], uns);
-        if (m > bmax) bmax = m;
-    }
+    vsq_status st = calib_peak(x, n, uns, "vsq_calibrator_observe", &bmax);
+    if (st) return st;
     if (bmax > c->max) c->max = bmax;
     if (c->hist.range == 0.0) c->hist.range = bmax; /* first non-zero batch */
     else widen(&c->hist, bmax);

@@ -33,6 +33,10 @@ static inline float calib_mag(float v, int is_unsigned) {
     return v < 0.0f ? -v : v;
 }
 
+/* Largest magnitude of x[0..n) for the grid; rejects NaN/Inf naming the
+ * index and the calling function `who`. */
+vsq_status calib_peak(const float *x, size_t n, int is_unsigned, const char *who, float *peak);
+
 /* Weighted samples of magnitudes (w == NULL: all weights 1). */
 typedef struct {
     const float *v;
