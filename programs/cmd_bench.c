@@ -266,14 +266,24 @@ static void run_quant(sbuf *js, int *first, const char *spec, size_t n, size_t k
     omp_set_num_threads(omp_get_num_procs());
 }
 
+/* --only: does this case's description contain the filter string? */
+static int selected(const char *only, const char *kernel, const char *label, const char *wspec,
+                    size_t m, size_t n, size_t k) {
+    if (!only) return 1;
+    char d[256];
+    snprintf(d, sizeof d, "%s %s %s %zux%zux%zu", kernel, label, wspec, m, n, k);
+    return strstr(d, only) != NULL;
+}
+
 static int cmd_bench_run(int argc, char **argv) {
-    const char *json = NULL, *tl = NULL;
+    const char *json = NULL, *tl = NULL, *only = NULL;
     int quick = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (!strcmp(argv[i], "--quick")) quick = 1;
         else if (cli_opt(argc, argv, &i, "--json", &v)) json = v;
         else if (cli_opt(argc, argv, &i, "--threads", &v)) tl = v;
+        else if (cli_opt(argc, argv, &i, "--only", &v)) only = v;
         else return cli_fail(CLI_BADINPUT, "unknown option '%s' (see vsq bench --help)", argv[i]);
     }
     if (!json) return cli_fail(CLI_BADINPUT, "--json FILE is required");
@@ -351,13 +361,15 @@ static int cmd_bench_run(int argc, char **argv) {
         record(&js, &first, &lim, "machine", tlist[ti], vsq_isa_name(vsq_isa_active()), 1.0,
                L.peak_int8 * 1e9, L.mem_gbps * 1e9, 0, 0, L.peak_int8, &L);
         for (size_t i = 0; i < ncases && rc == CLI_OK; i++) {
-            /* the single-thread 4096^3 GEMM is the target; skip 16384 GEMV twice */
-            rc = run_case(&js, &first, &cases[i], tlist[ti], &L, min_s);
+            const bcase *c = &cases[i];
+            if (selected(only, c->kernel, c->label, c->wspec, c->m, c->n, c->k))
+                rc = run_case(&js, &first, c, tlist[ti], &L, min_s);
         }
-        run_quant(&js, &first, "int4:v16:s6", quick ? 256 : 4096, quick ? 1024 : 4096, tlist[ti], &L,
-                  min_s, 1);
-        run_quant(&js, &first, "int8:v16:s10", quick ? 64 : 512, quick ? 1024 : 4096, tlist[ti], &L,
-                  min_s, 0);
+        size_t qn = quick ? 256 : 4096, qk = quick ? 1024 : 4096, an = quick ? 64 : 512;
+        if (selected(only, "quantize_w", "", "int4:v16:s6", 0, qn, qk))
+            run_quant(&js, &first, "int4:v16:s6", qn, qk, tlist[ti], &L, min_s, 1);
+        if (selected(only, "quantize_a", "", "int8:v16:s10", an, 0, qk))
+            run_quant(&js, &first, "int8:v16:s10", an, qk, tlist[ti], &L, min_s, 0);
     }
     sb_printf(&js, "\n]\n");
     if (rc == CLI_OK && cli_write_text(json, js.s) != 0) rc = CLI_FAIL;
@@ -367,7 +379,7 @@ static int cmd_bench_run(int argc, char **argv) {
 
 const cli_command cmd_bench = {
     "bench", cmd_bench_run, "benchmark the packed integer kernels (vs reference, OpenBLAS)",
-    "usage: vsq bench [--quick] [--threads T[,T2...]] --json FILE\n"
+    "usage: vsq bench [--quick] [--threads T[,T2...]] [--only TEXT] --json FILE\n"
     "  Times the packed VS-Quant kernels (GEMV, GEMM, LLM-like shapes, W8A8/W4A8/W4A4/W6A8,\n"
     "  two-level and fp16 scales, V=16/32/64) against the scalar reference kernels and\n"
     "  OpenBLAS SGEMM/SGEMV on the same shapes, with the measured read bandwidth and\n"
@@ -375,4 +387,6 @@ const cli_command cmd_bench = {
     "  k, threads, gops, gbps, vs_ref, vs_openblas, peak_gops, mem_gbps (+ extras).\n"
     "  --quick       small shapes (seconds)\n"
     "  --threads L   comma-separated thread counts (default: 1 and all cores)\n"
+    "  --only TEXT   run only cases whose description \"KERNEL LABEL WFMT MxNxK\" contains\n"
+    "                TEXT (e.g. \"gemv W4A8\", \"16384\", \"quantize_w\"); limits always run\n"
     "  VSQ_ISA=ref|avx2|avx512 forces a kernel variant; OPENBLAS_CORETYPE picks BLAS kernels.\n"};

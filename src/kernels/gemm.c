@@ -46,6 +46,9 @@ vsq_status vsq_gemm_packed(const vsq_packed_a *a, const vsq_packed_w *w, float *
     int nt = threads > 0 ? threads : omp_get_max_threads();
     if ((size_t)nt > np * ((m + mc - 1) / mc)) nt = (int)(np * ((m + mc - 1) / mc));
     if (nt < 1) nt = 1;
+    vsqk_gemv8 g8;
+    const vsqk_gemv8 *g8p = NULL;
+    if (fn == vsqk_panel_avx2 && vsqk_gemv8_prepare(a, w, &g8)) g8p = &g8;
     int bad = 0;
 #pragma omp parallel num_threads(nt)
     {
@@ -60,7 +63,7 @@ vsq_status vsq_gemm_packed(const vsq_packed_a *a, const vsq_packed_w *w, float *
             for (size_t p = 0; p < np; p++) {
                 if (!scratch) continue;
                 void *out = scratch + sbytes;
-                fn(a, w, p, i0, i1, out, scratch);
+                fn(a, w, p, i0, i1, out, scratch, g8p);
                 for (size_t i = i0; i < i1; i++) {
                     for (size_t r = 0; r < VSQK_NR && p * VSQK_NR + r < n; r++) {
                         size_t row = p * VSQK_NR + r, o = (i - i0) * VSQK_NR + r;
@@ -79,6 +82,7 @@ vsq_status vsq_gemm_packed(const vsq_packed_a *a, const vsq_packed_w *w, float *
         }
         free(scratch);
     }
+    if (g8p) vsqk_gemv8_free(&g8);
     if (bad) return vsq_error(VSQ_ENOMEM, "gemm packed: out of memory for scratch");
     return VSQ_OK;
 }

@@ -21,18 +21,48 @@ void vsqk_unpack_chunk(const uint8_t *src, int cb, uint8_t u[64]);
 /* Value of stored scale number idx at p (integer value or float). */
 double vsqk_scale_get(const uint8_t *p, vsq_pscale t, size_t idx);
 
+/* Activation rows prepared once per GEMV call for the int8 dot path
+ * (vpmaddubsw on the unsigned stored weight codes u = code + off):
+ *   c8[i*kp + e]      the code as int8;
+ *   corr[i*kp/2 + t]  -off * (c8[2t] + c8[2t+1]): added to the pairwise
+ *                     u*a sums, it turns them into exact code*a sums;
+ *   sap[i*kp/4 + l]   per chunk, 16 int32 lanes: the integer scale sa of
+ *                     the vector that lane l's 4 elements belong to;
+ *   flush             chunks that may be summed in int32 before widening
+ *                     to int64 (from the operands' largest codes/scales);
+ *   ctl[r][h]         vpshufb controls that spread row r's scale bytes of
+ *                     a chunk over the int16 lanes of half h (elements
+ *                     32h..32h+31).
+ * Built by gemm.c only when the path is exact (see vsqk_gemv8_prepare). */
+typedef struct {
+    int8_t *c8;
+    int16_t *corr;
+    int32_t *sap;
+    int flush;
+    uint8_t ctl[4][2][32];
+} vsqk_gemv8;
+
 /* A kernel computes, for one panel of 4 weight rows and activation rows
  * i0..i1-1, the sums out[(i-i0)*4 + r]: int64 when both operands are
  * two-level (exact), else double. `scratch` is a per-thread buffer of
- * vsqk_scratch_bytes() bytes, 64-byte aligned. */
+ * vsqk_scratch_bytes() bytes, 64-byte aligned; `g8` is NULL or the
+ * prepared int8 GEMV operand (i1 - i0 < 4 only). */
 typedef void (*vsqk_panel_fn)(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel,
-                              size_t i0, size_t i1, void *out, void *scratch);
+                              size_t i0, size_t i1, void *out, void *scratch,
+                              const vsqk_gemv8 *g8);
 size_t vsqk_scratch_bytes(const vsq_packed_w *w);
 
 void vsqk_panel_ref(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel, size_t i0,
-                    size_t i1, void *out, void *scratch);
+                    size_t i1, void *out, void *scratch, const vsqk_gemv8 *g8);
 void vsqk_panel_avx2(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel, size_t i0,
-                     size_t i1, void *out, void *scratch);
+                     size_t i1, void *out, void *scratch, const vsqk_gemv8 *g8);
+
+/* 1 if (a, w) can use the int8 GEMV path exactly; then fills g (free with
+ * vsqk_gemv8_free). Otherwise g is zeroed and 0 is returned. */
+int vsqk_gemv8_prepare(const vsq_packed_a *a, const vsq_packed_w *w, vsqk_gemv8 *g);
+void vsqk_gemv8_free(vsqk_gemv8 *g);
+void vsqk_gemv8_panel_avx2(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel, size_t i0,
+                           size_t i1, int64_t *out, const vsqk_gemv8 *g);
 
 /* Row quantizers: one row of k floats -> kp int16 codes (zero padded),
  * per-vector scales (double) and the row's gamma; fmt is a supported

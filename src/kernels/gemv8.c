@@ -1,0 +1,88 @@
+/* Preparation of the int8 GEMV path (see vsqk_gemv8 in kernels_internal.h
+ * and gemv8_avx2.c): decides whether the path is exact for this operand
+ * pair and lays out the activation side once per call, so the per-panel
+ * loop over the (large) weight matrix does no per-vector bookkeeping of
+ * its own beyond one multiply by the activation scale. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels_internal.h"
+
+#define INT32_LIM 2147483647.0
+
+/* Largest |code| the activation format can produce, if every code fits in
+ * int8 (int/intNf up to 8 bits, uint up to 7 bits); else 0. */
+static int act_int8_bound(const vsq_packed_a *a) {
+    const vsq_format *f = &a->fmt;
+    if (f->elem == VSQ_ELEM_UINT) return f->bits <= 7 ? a->max_code : 0;
+    return f->bits <= 8 ? a->max_code : 0;
+}
+
+/* Chunks whose int32 lane sums stay exact (|sum| < 2^31), or 0. Per lane
+ * and chunk: two vpmaddwd results (lo and hi half of the chunk), each at
+ * most 4 * cw * ca * sw (4 products of codes times the weight scale), times
+ * the activation scale sa by vpmulld. */
+static int flush_chunks(const vsq_packed_a *a, const vsq_packed_w *w, int ca) {
+    double cw = w->max_code ? w->max_code : 1, sw = w->max_scale, sa = a->max_scale;
+    double pair = 2.0 * cw * ca; /* one vpmaddubsw lane, after the offset correction */
+    if (pair > 32767.0 || sw > 32767.0) return 0;
+    double per_chunk = 2.0 * 4.0 * cw * (ca ? ca : 1) * (sw ? sw : 1) * (sa ? sa : 1);
+    double f = INT32_LIM / per_chunk;
+    if (f < 1.0) return 0;
+    return f > 1 << 20 ? 1 << 20 : (int)f;
+}
+
+/* vpshufb controls: per int16 lane, the byte index of row r's scale for
+ * half h; 128-bit lane L of half h covers elements 32h + 16L .. +15, i.e.
+ * vector (32h + 16L) / V, whose scales are bytes 4 * vector + r. The high
+ * byte of each lane is zeroed (index 0x80). */
+static void scale_controls(int V, uint8_t ctl[4][2][32]) {
+    for (int r = 0; r < 4; r++)
+        for (int h = 0; h < 2; h++)
+            for (int L = 0; L < 2; L++)
+                for (int t = 0; t < 8; t++) {
+                    ctl[r][h][16 * L + 2 * t] = (uint8_t)(4 * ((32 * h + 16 * L) / V) + r);
+                    ctl[r][h][16 * L + 2 * t + 1] = 0x80;
+                }
+}
+
+int vsqk_gemv8_prepare(const vsq_packed_a *a, const vsq_packed_w *w, vsqk_gemv8 *g) {
+    memset(g, 0, sizeof *g);
+    if (a->m >= 4 || !a->two_level || !w->two_level || w->stype != VSQ_PSCALE_U8) return 0;
+    if (w->cbits > 6) return 0; /* u * a pairs of 8-bit u can saturate vpmaddubsw */
+    if (w->kp != a->kp || a->vec_len != w->vec_len) return 0;
+    int ca = act_int8_bound(a);
+    if (ca > 128 || !a->fmt.bits) return 0;
+    if (a->fmt.elem == VSQ_ELEM_UINT ? a->fmt.bits > 7 : a->fmt.bits > 8) return 0;
+    int flush = flush_chunks(a, w, ca);
+    if (flush < 1) return 0;
+    size_t m = a->m, kp = a->kp;
+    g->c8 = malloc(m * kp);
+    g->corr = malloc(m * kp / 2 * sizeof *g->corr);
+    g->sap = malloc(m * kp / 4 * sizeof *g->sap);
+    if (!g->c8 || !g->corr || !g->sap) {
+        vsqk_gemv8_free(g);
+        return 0;
+    }
+    g->flush = flush;
+    scale_controls(a->vec_len, g->ctl);
+    size_t v = (size_t)a->vec_len;
+    for (size_t i = 0; i < m; i++) {
+        const int16_t *c = a->codes + i * kp;
+        int8_t *c8 = g->c8 + i * kp;
+        for (size_t e = 0; e < kp; e++) c8[e] = (int8_t)c[e];
+        for (size_t t = 0; t < kp / 2; t++)
+            g->corr[i * kp / 2 + t] = (int16_t)(-w->off * (c[2 * t] + c[2 * t + 1]));
+        /* lane l of a chunk covers elements 4l..4l+3 of that chunk */
+        const double *sa = a->scale + i * a->n_vec;
+        for (size_t l = 0; l < kp / 4; l++) g->sap[i * kp / 4 + l] = (int32_t)sa[l * 4 / v];
+    }
+    return 1;
+}
+
+void vsqk_gemv8_free(vsqk_gemv8 *g) {
+    free(g->c8);
+    free(g->corr);
+    free(g->sap);
+    memset(g, 0, sizeof *g);
+}

@@ -1,0 +1,144 @@
+/* AVX2 int8 GEMV micro-kernel for two-level weights with container bits
+ * 3, 4 or 6 and u8 scales (W4A8, W4A4, W6A8, W3A8 at V = 16, 32, 64).
+ *
+ * Why a separate path: in a GEMV every weight byte is used once, so the
+ * per-vector work has to be a few instructions per 32 codes or the kernel
+ * stops being bandwidth-bound. Here, per row and 64-element chunk:
+ *   - the stored unsigned codes u = code + off are unpacked to bytes (an
+ *     AND and a shift for 4-bit) and multiplied with the int8 activations
+ *     by vpmaddubsw (u8 x s8, 32 MACs); u * a pairs cannot saturate;
+ *   - the precomputed activation term -off * (a0 + a1) makes each int16
+ *     lane the exact code * a pair sum (no sign extension of the codes);
+ *   - vpmaddwd with the weight scales sw (picked per lane by vpshufb from
+ *     the 4 rows' scale bytes) sums pairs into int32 and applies sw;
+ *   - vpmulld applies the activation scale sa per lane.
+ * Lanes are summed in int32 for `flush` chunks (a bound checked by
+ * vsqk_gemv8_prepare) and then widened to int64, so the result is exactly
+ * the reference's sum over vectors of dot * (sw * sa). */
+#include <immintrin.h>
+#include <string.h>
+
+#include "kernels_internal.h"
+
+#define AI static inline __attribute__((always_inline))
+
+/* The chunk's 64 unsigned codes of one row as bytes: lo = elements 0..31,
+ * hi = elements 32..63 (layouts: docs/kernels.md). */
+AI void unpack_u8(const uint8_t *p, int cb, __m256i *lo, __m256i *hi) {
+    const __m256i m4 = _mm256_set1_epi8(15), m2 = _mm256_set1_epi8(3), m1 = _mm256_set1_epi8(1);
+    if (cb == 4 || cb == 6) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)p);
+        *lo = _mm256_and_si256(x, m4);
+        *hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), m4);
+        if (cb == 6) { /* bits 4-5: byte j holds elements j + 16q at bits 2q */
+            __m256i h = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(p + 32)));
+            __m256i l2 = _mm256_blend_epi32(h, _mm256_srli_epi16(h, 2), 0xf0);
+            __m256i h2 = _mm256_blend_epi32(_mm256_srli_epi16(h, 4), _mm256_srli_epi16(h, 6), 0xf0);
+            *lo = _mm256_or_si256(*lo, _mm256_slli_epi16(_mm256_and_si256(l2, m2), 4));
+            *hi = _mm256_or_si256(*hi, _mm256_slli_epi16(_mm256_and_si256(h2, m2), 4));
+        }
+        return;
+    }
+    /* cb == 3: bits 0-1 as the 6-bit high plane; bit 2 of element j + 8t
+     * is bit t of byte j of the last 8 bytes */
+    __m256i l = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)p));
+    __m256i l0 = _mm256_blend_epi32(l, _mm256_srli_epi16(l, 2), 0xf0);
+    __m256i l1 = _mm256_blend_epi32(_mm256_srli_epi16(l, 4), _mm256_srli_epi16(l, 6), 0xf0);
+    int64_t b;
+    memcpy(&b, p + 16, 8);
+    __m256i bb = _mm256_set1_epi64x(b);
+    __m256i t0 = _mm256_srlv_epi64(bb, _mm256_setr_epi64x(0, 1, 2, 3));
+    __m256i t1 = _mm256_srlv_epi64(bb, _mm256_setr_epi64x(4, 5, 6, 7));
+    *lo = _mm256_or_si256(_mm256_and_si256(l0, m2), _mm256_slli_epi16(_mm256_and_si256(t0, m1), 2));
+    *hi = _mm256_or_si256(_mm256_and_si256(l1, m2), _mm256_slli_epi16(_mm256_and_si256(t1, m1), 2));
+}
+
+/* The chunk's u8 scales (vector-major: byte 4j + r), in both 128-bit halves. */
+AI __m256i load_scales(const uint8_t *sp, int V) {
+    __m128i s;
+    if (V == 16) s = _mm_loadu_si128((const __m128i *)sp);
+    else if (V == 32) s = _mm_loadl_epi64((const __m128i *)sp);
+    else {
+        int32_t v;
+        memcpy(&v, sp, 4);
+        s = _mm_cvtsi32_si128(v);
+    }
+    return _mm256_broadcastsi128_si256(s);
+}
+
+AI __m256i widen_add(__m256i acc64, __m256i s32) {
+    __m256i a = _mm256_cvtepi32_epi64(_mm256_castsi256_si128(s32));
+    __m256i b = _mm256_cvtepi32_epi64(_mm256_extracti128_si256(s32, 1));
+    return _mm256_add_epi64(acc64, _mm256_add_epi64(a, b));
+}
+
+AI int64_t hsum64(__m256i v) {
+    __m128i s = _mm_add_epi64(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    return _mm_cvtsi128_si64(s) + _mm_extract_epi64(s, 1);
+}
+
+/* One activation row against one panel: out[r] = exact int64 sums. */
+AI void gemv8_row(const vsq_packed_w *w, const uint8_t *pp, const int8_t *a8,
+                  const int16_t *corr, const int32_t *sap, int flush, const uint8_t *g_ctl,
+                  int cb, int V, int64_t out[4]) {
+    __m256i ctl[4][2];
+    memcpy(ctl, g_ctl, sizeof ctl);
+    size_t nch = w->kp / VSQK_CHUNK, cbytes = w->code_bytes;
+    __m256i acc[4], wide[4];
+    for (int r = 0; r < 4; r++) acc[r] = wide[r] = _mm256_setzero_si256();
+    int cnt = 0;
+    for (size_t c = 0; c < nch; c++) {
+        const uint8_t *ch = pp + c * w->chunk_bytes;
+        __m256i a0 = _mm256_loadu_si256((const __m256i *)(a8 + 64 * c));
+        __m256i a1 = _mm256_loadu_si256((const __m256i *)(a8 + 64 * c + 32));
+        __m256i c0 = _mm256_loadu_si256((const __m256i *)(corr + 32 * c));
+        __m256i c1 = _mm256_loadu_si256((const __m256i *)(corr + 32 * c + 16));
+        __m256i s0 = _mm256_loadu_si256((const __m256i *)(sap + 16 * c));
+        __m256i s1 = _mm256_loadu_si256((const __m256i *)(sap + 16 * c + 8));
+        __m256i sc = load_scales(ch + VSQK_NR * cbytes, V);
+        for (int r = 0; r < 4; r++) {
+            __m256i lo, hi;
+            unpack_u8(ch + r * cbytes, cb, &lo, &hi);
+            __m256i plo = _mm256_add_epi16(_mm256_maddubs_epi16(lo, a0), c0);
+            __m256i phi = _mm256_add_epi16(_mm256_maddubs_epi16(hi, a1), c1);
+            __m256i qlo = _mm256_madd_epi16(plo, _mm256_shuffle_epi8(sc, ctl[r][0]));
+            __m256i qhi = _mm256_madd_epi16(phi, _mm256_shuffle_epi8(sc, ctl[r][1]));
+            __m256i t = _mm256_add_epi32(_mm256_mullo_epi32(qlo, s0), _mm256_mullo_epi32(qhi, s1));
+            acc[r] = _mm256_add_epi32(acc[r], t);
+        }
+        if (++cnt == flush) {
+            for (int r = 0; r < 4; r++) {
+                wide[r] = widen_add(wide[r], acc[r]);
+                acc[r] = _mm256_setzero_si256();
+            }
+            cnt = 0;
+        }
+    }
+    for (int r = 0; r < 4; r++) out[r] = hsum64(widen_add(wide[r], acc[r]));
+}
+
+#define GEMV8(CB, V)                                                                           \
+    static void gemv8_##CB##_##V(const vsq_packed_w *w, const uint8_t *pp, const int8_t *a8,   \
+                                 const int16_t *corr, const int32_t *sap, int flush,           \
+                                 const uint8_t *ctl, int64_t out[4]) {                         \
+        gemv8_row(w, pp, a8, corr, sap, flush, ctl, CB, V, out);                               \
+    }
+GEMV8(4, 16) GEMV8(4, 32) GEMV8(4, 64) GEMV8(6, 16) GEMV8(6, 32) GEMV8(6, 64)
+GEMV8(3, 16) GEMV8(3, 32) GEMV8(3, 64)
+
+typedef void (*gemv8_fn)(const vsq_packed_w *, const uint8_t *, const int8_t *, const int16_t *,
+                         const int32_t *, int, const uint8_t *, int64_t[4]);
+
+void vsqk_gemv8_panel_avx2(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel, size_t i0,
+                           size_t i1, int64_t *out, const vsqk_gemv8 *g) {
+    static const gemv8_fn t[3][3] = {{gemv8_3_16, gemv8_3_32, gemv8_3_64},
+                                     {gemv8_4_16, gemv8_4_32, gemv8_4_64},
+                                     {gemv8_6_16, gemv8_6_32, gemv8_6_64}};
+    int ci = w->cbits == 3 ? 0 : w->cbits == 4 ? 1 : 2;
+    int vi = w->vec_len == 16 ? 0 : w->vec_len == 32 ? 1 : 2;
+    const uint8_t *pp = w->data + panel * w->panel_bytes;
+    size_t kp = a->kp;
+    for (size_t i = i0; i < i1; i++)
+        t[ci][vi](w, pp, g->c8 + i * kp, g->corr + i * kp / 2, g->sap + i * kp / 4, g->flush,
+                  &g->ctl[0][0][0], out + (i - i0) * VSQK_NR);
+}
