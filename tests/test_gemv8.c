@@ -1,10 +1,11 @@
 /* The int8 GEMV path (vpmaddubsw on unsigned stored codes plus an
- * activation-side offset correction, int32 lane sums flushed to int64):
- * it must be taken where it is exact and give the int64 accumulators and
- * outputs of vsq_gemm_ref bit for bit, including K long enough for many
- * int32->int64 flushes, K not a multiple of V or 64, every code at its
- * extreme and every integer scale at 2^M - 1; and it must refuse operand
- * pairs where int32 lanes could overflow or vpmaddubsw could saturate. */
+ * activation-side offset correction, int32 per-vector sums, int64 products
+ * with the activation scale): it must be taken for every 3/4/6-bit weight
+ * container with u8 scales and int8-range activations, and give the int64
+ * accumulators and outputs of vsq_gemm_ref bit for bit, including long K,
+ * K not a multiple of V or 64, every code at its extreme and every integer
+ * scale at 2^M - 1; and it must refuse operand pairs where vpmaddubsw
+ * could saturate or the layout does not fit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -64,7 +65,6 @@ static int run_case(const char *wspec, const char *aspec, size_t m, size_t n, si
     assert_int_equal(vsq_pack_weights(&qw, &pw), VSQ_OK);
     vsqk_gemv8 g;
     int taken = vsqk_gemv8_prepare(&pa, &pw, &g);
-    if (taken) assert_true(g.flush >= 1);
     vsqk_gemv8_free(&g);
     for (int isa = 0; isa <= VSQ_ISA_AVX512; isa++) {
         if (!vsq_isa_available((vsq_isa)isa)) continue;
@@ -114,15 +114,13 @@ static void test_matches_reference(void **state) {
         }
 }
 
-/* Extreme codes and scales with K = 64*200 + 16: for s6 x s10 the lane sums
- * reach the int32 limit after 4 chunks, so this runs ~50 flushes. */
-static void test_worst_case_flushes(void **state) {
+/* Extreme codes and scales, K = 64*200 + 16: the int32 row sums at their
+ * largest, and int64 sums far beyond 2^32. */
+static void test_worst_case(void **state) {
     (void)state;
     for (size_t p = 0; p < sizeof exact_pairs / sizeof *exact_pairs; p++) {
         int taken = run_case(exact_pairs[p][0], exact_pairs[p][1], 1 + p % 3, 5, 64 * 200 + 16, 1);
-        /* W4A8 s6 x s10 (the headline format) must stay on the fast path;
-         * other extreme pairs may exceed the int32 bound and be refused */
-        if (p == 0 && vsq_isa_available(VSQ_ISA_AVX2)) assert_true(taken);
+        if (vsq_isa_available(VSQ_ISA_AVX2)) assert_true(taken);
     }
 }
 
@@ -136,14 +134,12 @@ static void test_refuses(void **state) {
     assert_int_equal(run_case("int4:v16:s12", "int8:v16:s10", 1, 7, 200, 0), 0);
     assert_int_equal(run_case("int4:v16:s6", "int8:v16:s10", 4, 7, 200, 0), 0);
     assert_int_equal(run_case("int4:v16:fp16", "int8:v16:fp16", 1, 7, 200, 0), 0);
-    /* s8 x s16: 4 * 8 * 128 * 255 * 65535 per lane exceeds int32 */
-    assert_int_equal(run_case("int4f:v16:s8", "int8f:v16:s16", 1, 3, 256, 1), 0);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matches_reference),
-        cmocka_unit_test(test_worst_case_flushes),
+        cmocka_unit_test(test_worst_case),
         cmocka_unit_test(test_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

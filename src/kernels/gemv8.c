@@ -18,18 +18,13 @@ static int act_int8_bound(const vsq_packed_a *a) {
     return f->bits <= 8 ? a->max_code : 0;
 }
 
-/* Chunks whose int32 lane sums stay exact (|sum| < 2^31), or 0. Per lane
- * and chunk: two vpmaddwd results (lo and hi half of the chunk), each at
- * most 4 * cw * ca * sw (4 products of codes times the weight scale), times
- * the activation scale sa by vpmulld. */
-static int flush_chunks(const vsq_packed_a *a, const vsq_packed_w *w, int ca) {
-    double cw = w->max_code ? w->max_code : 1, sw = w->max_scale, sa = a->max_scale;
-    double pair = 2.0 * cw * ca; /* one vpmaddubsw lane, after the offset correction */
-    if (pair > 32767.0 || sw > 32767.0) return 0;
-    double per_chunk = 2.0 * 4.0 * cw * (ca ? ca : 1) * (sw ? sw : 1) * (sa ? sa : 1);
-    double f = INT32_LIM / per_chunk;
-    if (f < 1.0) return 0;
-    return f > 1 << 20 ? 1 << 20 : (int)f;
+/* 1 if every int16 and int32 intermediate is exact: a vpmaddubsw lane
+ * (after the offset correction) is a sum of 2 code products, a vpmaddwd
+ * lane 4 products times sw, and a row sum of one 16-element part of a
+ * vector 16 products times sw; the product with sa is taken in int64. */
+static int lanes_exact(const vsq_packed_w *w, int ca) {
+    double cw = w->max_code ? w->max_code : 1, sw = w->max_scale ? w->max_scale : 1;
+    return 2.0 * cw * ca <= 32767.0 && sw <= 32767.0 && 16.0 * cw * ca * sw <= INT32_LIM;
 }
 
 /* vpshufb controls: per int16 lane, the byte index of row r's scale for
@@ -54,8 +49,7 @@ int vsqk_gemv8_prepare(const vsq_packed_a *a, const vsq_packed_w *w, vsqk_gemv8 
     int ca = act_int8_bound(a);
     if (ca > 128 || !a->fmt.bits) return 0;
     if (a->fmt.elem == VSQ_ELEM_UINT ? a->fmt.bits > 7 : a->fmt.bits > 8) return 0;
-    int flush = flush_chunks(a, w, ca);
-    if (flush < 1) return 0;
+    if (!lanes_exact(w, ca)) return 0;
     size_t m = a->m, kp = a->kp;
     g->c8 = malloc(m * kp);
     g->corr = malloc(m * kp / 2 * sizeof *g->corr);
@@ -64,7 +58,6 @@ int vsqk_gemv8_prepare(const vsq_packed_a *a, const vsq_packed_w *w, vsqk_gemv8 
         vsqk_gemv8_free(g);
         return 0;
     }
-    g->flush = flush;
     scale_controls(a->vec_len, g->ctl);
     size_t v = (size_t)a->vec_len;
     for (size_t i = 0; i < m; i++) {

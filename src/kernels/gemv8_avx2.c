@@ -11,10 +11,12 @@
  *     lane the exact code * a pair sum (no sign extension of the codes);
  *   - vpmaddwd with the weight scales sw (picked per lane by vpshufb from
  *     the 4 rows' scale bytes) sums pairs into int32 and applies sw;
- *   - vpmulld applies the activation scale sa per lane.
- * Lanes are summed in int32 for `flush` chunks (a bound checked by
- * vsqk_gemv8_prepare) and then widened to int64, so the result is exactly
- * the reference's sum over vectors of dot * (sw * sa). */
+ *   - a vphaddd tree gathers the 4 rows' per-vector sums (int32, exact:
+ *     bound checked by vsqk_gemv8_prepare), and vpmuldq multiplies them by
+ *     the activation scale sa into int64 accumulators (4 per chunk for all
+ *     4 rows; the multiply port is this kernel's bottleneck).
+ * So the result is exactly the reference's sum over vectors of
+ * dot * (sw * sa). */
 #include <immintrin.h>
 #include <string.h>
 
@@ -66,68 +68,71 @@ AI __m256i load_scales(const uint8_t *sp, int V) {
     return _mm256_broadcastsi128_si256(s);
 }
 
-AI __m256i widen_add(__m256i acc64, __m256i s32) {
-    __m256i a = _mm256_cvtepi32_epi64(_mm256_castsi256_si128(s32));
-    __m256i b = _mm256_cvtepi32_epi64(_mm256_extracti128_si256(s32, 1));
-    return _mm256_add_epi64(acc64, _mm256_add_epi64(a, b));
+/* [row 0..3 sums of the low 128-bit halves | row 0..3 sums of the high
+ * halves] of four rows' int32 lane vectors. */
+AI __m256i rows4(__m256i q0, __m256i q1, __m256i q2, __m256i q3) {
+    return _mm256_hadd_epi32(_mm256_hadd_epi32(q0, q1), _mm256_hadd_epi32(q2, q3));
 }
 
-AI int64_t hsum64(__m256i v) {
-    __m128i s = _mm_add_epi64(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    return _mm_cvtsi128_si64(s) + _mm_extract_epi64(s, 1);
-}
-
-/* One activation row against one panel: out[r] = exact int64 sums. */
+/* One activation row against one panel: out[r] = exact int64 sums.
+ * Per chunk, after vpmaddwd has applied sw, a vphaddd tree gathers the 4
+ * rows' per-vector sums into one register per half, so sa needs only two
+ * vpmulld per chunk (the multiply port is this kernel's bottleneck). */
 AI void gemv8_row(const vsq_packed_w *w, const uint8_t *pp, const int8_t *a8,
-                  const int16_t *corr, const int32_t *sap, int flush, const uint8_t *g_ctl,
+                  const int16_t *corr, const int32_t *sap, const uint8_t *g_ctl,
                   int cb, int V, int64_t out[4]) {
     __m256i ctl[4][2];
     memcpy(ctl, g_ctl, sizeof ctl);
     size_t nch = w->kp / VSQK_CHUNK, cbytes = w->code_bytes;
-    __m256i acc[4], wide[4];
-    for (int r = 0; r < 4; r++) acc[r] = wide[r] = _mm256_setzero_si256();
-    int cnt = 0;
+    __m256i even = _mm256_setzero_si256(), odd = _mm256_setzero_si256();
     for (size_t c = 0; c < nch; c++) {
         const uint8_t *ch = pp + c * w->chunk_bytes;
         __m256i a0 = _mm256_loadu_si256((const __m256i *)(a8 + 64 * c));
         __m256i a1 = _mm256_loadu_si256((const __m256i *)(a8 + 64 * c + 32));
         __m256i c0 = _mm256_loadu_si256((const __m256i *)(corr + 32 * c));
         __m256i c1 = _mm256_loadu_si256((const __m256i *)(corr + 32 * c + 16));
-        __m256i s0 = _mm256_loadu_si256((const __m256i *)(sap + 16 * c));
-        __m256i s1 = _mm256_loadu_si256((const __m256i *)(sap + 16 * c + 8));
         __m256i sc = load_scales(ch + VSQK_NR * cbytes, V);
+        __m256i qlo[4], qhi[4];
         for (int r = 0; r < 4; r++) {
             __m256i lo, hi;
             unpack_u8(ch + r * cbytes, cb, &lo, &hi);
             __m256i plo = _mm256_add_epi16(_mm256_maddubs_epi16(lo, a0), c0);
             __m256i phi = _mm256_add_epi16(_mm256_maddubs_epi16(hi, a1), c1);
-            __m256i qlo = _mm256_madd_epi16(plo, _mm256_shuffle_epi8(sc, ctl[r][0]));
-            __m256i qhi = _mm256_madd_epi16(phi, _mm256_shuffle_epi8(sc, ctl[r][1]));
-            __m256i t = _mm256_add_epi32(_mm256_mullo_epi32(qlo, s0), _mm256_mullo_epi32(qhi, s1));
-            acc[r] = _mm256_add_epi32(acc[r], t);
+            qlo[r] = _mm256_madd_epi16(plo, _mm256_shuffle_epi8(sc, ctl[r][0]));
+            qhi[r] = _mm256_madd_epi16(phi, _mm256_shuffle_epi8(sc, ctl[r][1]));
         }
-        if (++cnt == flush) {
-            for (int r = 0; r < 4; r++) {
-                wide[r] = widen_add(wide[r], acc[r]);
-                acc[r] = _mm256_setzero_si256();
-            }
-            cnt = 0;
-        }
+        /* sap lanes 0..7 (elements 0..31) hold the same sa per 4 lanes as
+         * the row sums of the matching half need; vpmuldq takes the even
+         * int32 lanes, so the odd rows are shifted down first */
+        __m256i s0 = _mm256_loadu_si256((const __m256i *)(sap + 16 * c));
+        __m256i s1 = _mm256_loadu_si256((const __m256i *)(sap + 16 * c + 8));
+        __m256i l = rows4(qlo[0], qlo[1], qlo[2], qlo[3]);
+        __m256i h = rows4(qhi[0], qhi[1], qhi[2], qhi[3]);
+        even = _mm256_add_epi64(even, _mm256_add_epi64(_mm256_mul_epi32(l, s0),
+                                                       _mm256_mul_epi32(h, s1)));
+        odd = _mm256_add_epi64(odd, _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(l, 32), s0),
+                                                     _mm256_mul_epi32(_mm256_srli_epi64(h, 32), s1)));
     }
-    for (int r = 0; r < 4; r++) out[r] = hsum64(widen_add(wide[r], acc[r]));
+    /* even = [r0, r2 | r0, r2], odd = [r1, r3 | r1, r3] (low | high half) */
+    __m128i e = _mm_add_epi64(_mm256_castsi256_si128(even), _mm256_extracti128_si256(even, 1));
+    __m128i o = _mm_add_epi64(_mm256_castsi256_si128(odd), _mm256_extracti128_si256(odd, 1));
+    out[0] = _mm_cvtsi128_si64(e);
+    out[1] = _mm_cvtsi128_si64(o);
+    out[2] = _mm_extract_epi64(e, 1);
+    out[3] = _mm_extract_epi64(o, 1);
 }
 
 #define GEMV8(CB, V)                                                                           \
     static void gemv8_##CB##_##V(const vsq_packed_w *w, const uint8_t *pp, const int8_t *a8,   \
-                                 const int16_t *corr, const int32_t *sap, int flush,           \
-                                 const uint8_t *ctl, int64_t out[4]) {                         \
-        gemv8_row(w, pp, a8, corr, sap, flush, ctl, CB, V, out);                               \
+                                 const int16_t *corr, const int32_t *sap, const uint8_t *ctl,  \
+                                 int64_t out[4]) {                                             \
+        gemv8_row(w, pp, a8, corr, sap, ctl, CB, V, out);                                      \
     }
 GEMV8(4, 16) GEMV8(4, 32) GEMV8(4, 64) GEMV8(6, 16) GEMV8(6, 32) GEMV8(6, 64)
 GEMV8(3, 16) GEMV8(3, 32) GEMV8(3, 64)
 
 typedef void (*gemv8_fn)(const vsq_packed_w *, const uint8_t *, const int8_t *, const int16_t *,
-                         const int32_t *, int, const uint8_t *, int64_t[4]);
+                         const int32_t *, const uint8_t *, int64_t[4]);
 
 void vsqk_gemv8_panel_avx2(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel, size_t i0,
                            size_t i1, int64_t *out, const vsqk_gemv8 *g) {
@@ -139,6 +144,6 @@ void vsqk_gemv8_panel_avx2(const vsq_packed_a *a, const vsq_packed_w *w, size_t 
     const uint8_t *pp = w->data + panel * w->panel_bytes;
     size_t kp = a->kp;
     for (size_t i = i0; i < i1; i++)
-        t[ci][vi](w, pp, g->c8 + i * kp, g->corr + i * kp / 2, g->sap + i * kp / 4, g->flush,
+        t[ci][vi](w, pp, g->c8 + i * kp, g->corr + i * kp / 2, g->sap + i * kp / 4,
                   &g->ctl[0][0][0], out + (i - i0) * VSQK_NR);
 }

@@ -28,8 +28,6 @@ double vsqk_scale_get(const uint8_t *p, vsq_pscale t, size_t idx);
  *                     u*a sums, it turns them into exact code*a sums;
  *   sap[i*kp/4 + l]   per chunk, 16 int32 lanes: the integer scale sa of
  *                     the vector that lane l's 4 elements belong to;
- *   flush             chunks that may be summed in int32 before widening
- *                     to int64 (from the operands' largest codes/scales);
  *   ctl[r][h]         vpshufb controls that spread row r's scale bytes of
  *                     a chunk over the int16 lanes of half h (elements
  *                     32h..32h+31).
@@ -38,7 +36,6 @@ typedef struct {
     int8_t *c8;
     int16_t *corr;
     int32_t *sap;
-    int flush;
     uint8_t ctl[4][2][32];
 } vsqk_gemv8;
 
