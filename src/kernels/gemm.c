@@ -22,6 +22,33 @@ static double acc_log2(const vsq_packed_a *a, const vsq_packed_w *w) {
     return log2(b);
 }
 
+/* y (and acc) from exact int64 sums: the reference's finalization. */
+static void finalize_two(const vsq_packed_a *a, const vsq_packed_w *w, size_t i, size_t row,
+                         int64_t s, float *y, int64_t *acc) {
+    size_t n = w->n;
+    if (acc) acc[i * n + row] = s;
+    double f = (double)a->gamma[i] * (double)w->gamma[row];
+    y[i * n + row] = (float)((double)s * f);
+}
+
+/* The int8 GEMV path: blocks of panels per thread, one kernel call per
+ * block (no per-panel scratch or dispatch), then finalization. */
+static vsq_status gemv8_run(const vsq_packed_a *a, const vsq_packed_w *w, const vsqk_gemv8 *g,
+                            float *y, int64_t *acc, int nt) {
+    size_t m = a->m, np = w->n_panels, blk = 16, nb = (np + blk - 1) / blk;
+    int64_t *o = malloc(m * np * VSQK_NR * sizeof *o);
+    if (!o) return vsq_error(VSQ_ENOMEM, "gemm packed: out of memory for %zu sums", m * np * 4);
+    if ((size_t)nt > nb) nt = (int)nb;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (size_t b = 0; b < nb; b++)
+        vsqk_gemv8_avx2(a, w, b * blk, b * blk + blk < np ? b * blk + blk : np, o, g);
+    for (size_t i = 0; i < m; i++)
+        for (size_t row = 0; row < w->n; row++)
+            finalize_two(a, w, i, row, o[i * np * VSQK_NR + row], y, acc);
+    free(o);
+    return VSQ_OK;
+}
+
 vsq_status vsq_gemm_packed(const vsq_packed_a *a, const vsq_packed_w *w, float *y, int64_t *acc,
                            int threads) {
     if (!a || !w || !y || !a->codes || !w->data)
@@ -47,8 +74,11 @@ vsq_status vsq_gemm_packed(const vsq_packed_a *a, const vsq_packed_w *w, float *
     if ((size_t)nt > np * ((m + mc - 1) / mc)) nt = (int)(np * ((m + mc - 1) / mc));
     if (nt < 1) nt = 1;
     vsqk_gemv8 g8;
-    const vsqk_gemv8 *g8p = NULL;
-    if (fn == vsqk_panel_avx2 && vsqk_gemv8_prepare(a, w, &g8)) g8p = &g8;
+    if (fn == vsqk_panel_avx2 && vsqk_gemv8_prepare(a, w, &g8)) {
+        vsq_status st = gemv8_run(a, w, &g8, y, acc, nt);
+        vsqk_gemv8_free(&g8);
+        return st;
+    }
     int bad = 0;
 #pragma omp parallel num_threads(nt)
     {
@@ -63,15 +93,12 @@ vsq_status vsq_gemm_packed(const vsq_packed_a *a, const vsq_packed_w *w, float *
             for (size_t p = 0; p < np; p++) {
                 if (!scratch) continue;
                 void *out = scratch + sbytes;
-                fn(a, w, p, i0, i1, out, scratch, g8p);
+                fn(a, w, p, i0, i1, out, scratch);
                 for (size_t i = i0; i < i1; i++) {
                     for (size_t r = 0; r < VSQK_NR && p * VSQK_NR + r < n; r++) {
                         size_t row = p * VSQK_NR + r, o = (i - i0) * VSQK_NR + r;
                         if (two) {
-                            int64_t s = ((int64_t *)out)[o];
-                            if (acc) acc[i * n + row] = s;
-                            double f = (double)a->gamma[i] * (double)w->gamma[row];
-                            y[i * n + row] = (float)((double)s * f);
+                            finalize_two(a, w, i, row, ((int64_t *)out)[o], y, acc);
                         } else {
                             if (acc) acc[i * n + row] = 0;
                             y[i * n + row] = (float)((double *)out)[o];
@@ -82,7 +109,6 @@ vsq_status vsq_gemm_packed(const vsq_packed_a *a, const vsq_packed_w *w, float *
         }
         free(scratch);
     }
-    if (g8p) vsqk_gemv8_free(&g8);
     if (bad) return vsq_error(VSQ_ENOMEM, "gemm packed: out of memory for scratch");
     return VSQ_OK;
 }

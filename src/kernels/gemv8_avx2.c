@@ -74,15 +74,14 @@ AI __m256i rows4(__m256i q0, __m256i q1, __m256i q2, __m256i q3) {
     return _mm256_hadd_epi32(_mm256_hadd_epi32(q0, q1), _mm256_hadd_epi32(q2, q3));
 }
 
-/* One activation row against one panel: out[r] = exact int64 sums.
+/* One activation row against one panel: out[r] = exact int64 sums
+ * (ctl: the vpshufb controls, loaded once per panel range).
  * Per chunk, after vpmaddwd has applied sw, a vphaddd tree gathers the 4
  * rows' per-vector sums into one register per half, so sa needs only two
  * vpmulld per chunk (the multiply port is this kernel's bottleneck). */
-AI void gemv8_row(const vsq_packed_w *w, const uint8_t *pp, const int8_t *a8,
-                  const int16_t *corr, const int32_t *sap, const uint8_t *g_ctl,
-                  int cb, int V, int64_t out[4]) {
-    __m256i ctl[4][2];
-    memcpy(ctl, g_ctl, sizeof ctl);
+AI void gemv8_panel(const vsq_packed_w *w, const uint8_t *pp, const int8_t *a8,
+                    const int16_t *corr, const int32_t *sap, const __m256i ctl[4][2], int cb,
+                    int V, int64_t out[4]) {
     size_t nch = w->kp / VSQK_CHUNK, cbytes = w->code_bytes;
     __m256i even = _mm256_setzero_si256(), odd = _mm256_setzero_si256();
     for (size_t c = 0; c < nch; c++) {
@@ -122,28 +121,38 @@ AI void gemv8_row(const vsq_packed_w *w, const uint8_t *pp, const int8_t *a8,
     out[3] = _mm_extract_epi64(o, 1);
 }
 
+/* Panels p0..p1-1 for every activation row: out[i * n_panels * 4 + 4p + r]. */
+AI void gemv8_panels(const vsq_packed_a *a, const vsq_packed_w *w, size_t p0, size_t p1,
+                     int64_t *out, const vsqk_gemv8 *g, int cb, int V) {
+    __m256i ctl[4][2];
+    memcpy(ctl, g->ctl, sizeof ctl);
+    size_t kp = a->kp, np = w->n_panels;
+    for (size_t p = p0; p < p1; p++) {
+        const uint8_t *pp = w->data + p * w->panel_bytes;
+        _mm_prefetch((const char *)(pp + w->panel_bytes), _MM_HINT_T0);
+        for (size_t i = 0; i < a->m; i++)
+            gemv8_panel(w, pp, g->c8 + i * kp, g->corr + i * kp / 2, g->sap + i * kp / 4, ctl, cb,
+                        V, out + i * np * VSQK_NR + p * VSQK_NR);
+    }
+}
+
 #define GEMV8(CB, V)                                                                           \
-    static void gemv8_##CB##_##V(const vsq_packed_w *w, const uint8_t *pp, const int8_t *a8,   \
-                                 const int16_t *corr, const int32_t *sap, const uint8_t *ctl,  \
-                                 int64_t out[4]) {                                             \
-        gemv8_row(w, pp, a8, corr, sap, ctl, CB, V, out);                                      \
+    static void gemv8_##CB##_##V(const vsq_packed_a *a, const vsq_packed_w *w, size_t p0,       \
+                                 size_t p1, int64_t *out, const vsqk_gemv8 *g) {               \
+        gemv8_panels(a, w, p0, p1, out, g, CB, V);                                             \
     }
 GEMV8(4, 16) GEMV8(4, 32) GEMV8(4, 64) GEMV8(6, 16) GEMV8(6, 32) GEMV8(6, 64)
 GEMV8(3, 16) GEMV8(3, 32) GEMV8(3, 64)
 
-typedef void (*gemv8_fn)(const vsq_packed_w *, const uint8_t *, const int8_t *, const int16_t *,
-                         const int32_t *, const uint8_t *, int64_t[4]);
+typedef void (*gemv8_fn)(const vsq_packed_a *, const vsq_packed_w *, size_t, size_t, int64_t *,
+                         const vsqk_gemv8 *);
 
-void vsqk_gemv8_panel_avx2(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel, size_t i0,
-                           size_t i1, int64_t *out, const vsqk_gemv8 *g) {
+void vsqk_gemv8_avx2(const vsq_packed_a *a, const vsq_packed_w *w, size_t p0, size_t p1,
+                     int64_t *out, const vsqk_gemv8 *g) {
     static const gemv8_fn t[3][3] = {{gemv8_3_16, gemv8_3_32, gemv8_3_64},
                                      {gemv8_4_16, gemv8_4_32, gemv8_4_64},
                                      {gemv8_6_16, gemv8_6_32, gemv8_6_64}};
     int ci = w->cbits == 3 ? 0 : w->cbits == 4 ? 1 : 2;
     int vi = w->vec_len == 16 ? 0 : w->vec_len == 32 ? 1 : 2;
-    const uint8_t *pp = w->data + panel * w->panel_bytes;
-    size_t kp = a->kp;
-    for (size_t i = i0; i < i1; i++)
-        t[ci][vi](w, pp, g->c8 + i * kp, g->corr + i * kp / 2, g->sap + i * kp / 4,
-                  &g->ctl[0][0][0], out + (i - i0) * VSQK_NR);
+    t[ci][vi](a, w, p0, p1, out, g);
 }

@@ -42,24 +42,24 @@ typedef struct {
 /* A kernel computes, for one panel of 4 weight rows and activation rows
  * i0..i1-1, the sums out[(i-i0)*4 + r]: int64 when both operands are
  * two-level (exact), else double. `scratch` is a per-thread buffer of
- * vsqk_scratch_bytes() bytes, 64-byte aligned; `g8` is NULL or the
- * prepared int8 GEMV operand (i1 - i0 < 4 only). */
+ * vsqk_scratch_bytes() bytes, 64-byte aligned. */
 typedef void (*vsqk_panel_fn)(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel,
-                              size_t i0, size_t i1, void *out, void *scratch,
-                              const vsqk_gemv8 *g8);
+                              size_t i0, size_t i1, void *out, void *scratch);
 size_t vsqk_scratch_bytes(const vsq_packed_w *w);
 
 void vsqk_panel_ref(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel, size_t i0,
-                    size_t i1, void *out, void *scratch, const vsqk_gemv8 *g8);
+                    size_t i1, void *out, void *scratch);
 void vsqk_panel_avx2(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel, size_t i0,
-                     size_t i1, void *out, void *scratch, const vsqk_gemv8 *g8);
+                     size_t i1, void *out, void *scratch);
 
 /* 1 if (a, w) can use the int8 GEMV path exactly; then fills g (free with
  * vsqk_gemv8_free). Otherwise g is zeroed and 0 is returned. */
 int vsqk_gemv8_prepare(const vsq_packed_a *a, const vsq_packed_w *w, vsqk_gemv8 *g);
 void vsqk_gemv8_free(vsqk_gemv8 *g);
-void vsqk_gemv8_panel_avx2(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel, size_t i0,
-                           size_t i1, int64_t *out, const vsqk_gemv8 *g);
+/* Panels p0..p1-1 x all activation rows (m < 4) on the int8 path:
+ * out[i * n_panels * 4 + 4p + r] = exact int64 sums. */
+void vsqk_gemv8_avx2(const vsq_packed_a *a, const vsq_packed_w *w, size_t p0, size_t p1,
+                     int64_t *out, const vsqk_gemv8 *g);
 
 /* Row quantizers: one row of k floats -> kp int16 codes (zero padded),
  * per-vector scales (double) and the row's gamma; fmt is a supported

@@ -5,6 +5,7 @@
 
 #include "kernels_internal.h"
 #include "quant/quant_internal.h"
+#include "quantize_pack.h"
 
 /* ---- one row chunk of 64 unsigned codes ----------------------------------
  * cb=8: byte e = u[e]
@@ -128,8 +129,9 @@ void vsq_packed_w_free(vsq_packed_w *p) {
     memset(p, 0, sizeof *p);
 }
 
-/* Allocate and fill the layout description. */
-static vsq_status w_alloc(const vsq_format *fmt, size_t n, size_t k, vsq_packed_w *p) {
+/* Allocate and fill the layout description; zero: clear the data (callers
+ * that write every byte of it pass 0). */
+static vsq_status w_alloc(const vsq_format *fmt, size_t n, size_t k, vsq_packed_w *p, int zero) {
     memset(p, 0, sizeof *p);
     vsq_status st = check_fmt(fmt, "pack weights");
     if (st) return st;
@@ -157,7 +159,7 @@ static vsq_status w_alloc(const vsq_format *fmt, size_t n, size_t k, vsq_packed_
         vsq_packed_w_free(p);
         return vsq_error(VSQ_ENOMEM, "pack weights: out of memory (%zu bytes)", bytes);
     }
-    memset(p->data, 0, bytes);
+    if (zero) memset(p->data, 0, bytes);
     for (size_t r = 0; r < p->n_panels * VSQK_NR; r++) p->gamma[r] = p->two_level ? 0.0f : 1.0f;
     return VSQ_OK;
 }
@@ -201,7 +203,7 @@ static vsq_status w_fill(vsq_packed_w *p, const int16_t *codes, size_t ldc, cons
 
 vsq_status vsq_pack_weights(const vsq_qtensor *w, vsq_packed_w *out) {
     if (!w || !out || !w->codes) return vsq_error(VSQ_EINVAL, "pack weights: null argument");
-    vsq_status st = w_alloc(&w->fmt, w->rows, w->cols, out);
+    vsq_status st = w_alloc(&w->fmt, w->rows, w->cols, out, 1);
     if (st) return st;
     size_t nv = w->n_vec;
     double *s = malloc(w->rows * nv * sizeof *s);
@@ -343,8 +345,8 @@ vsq_status vsq_pack_act(const vsq_qtensor *a, vsq_packed_a *out) {
 
 int vsqk_fast_fmt(const vsq_format *f); /* quantize_row.c */
 
-vsq_status vsq_quantize_pack_weights(const vsq_format *fmt, const float *x, size_t n, size_t k,
-                                     vsq_packed_w *out) {
+vsq_status vsqk_quantize_pack_weights_ref(const vsq_format *fmt, const float *x, size_t n,
+                                          size_t k, vsq_packed_w *out) {
     if (!fmt || !x || !out) return vsq_error(VSQ_EINVAL, "quantize weights: null argument");
     if (!vsqk_fast_fmt(fmt)) { /* general path: reference quantizer then pack */
         vsq_qtensor q;
@@ -355,8 +357,7 @@ vsq_status vsq_quantize_pack_weights(const vsq_format *fmt, const float *x, size
         return st;
     }
     vsq_status st = vsq_check_finite(x, n * k, "quantize weights input");
-    if (st || (st = w_alloc(fmt, n, k, out))) return st;
-    vsqk_qrow_fn qrow = vsqk_select_qrow();
+    if (st || (st = w_alloc(fmt, n, k, out, 1))) return st;
     size_t nv = out->kp / out->vec_len;
     int bad = 0;
 #pragma omp parallel
@@ -374,7 +375,7 @@ vsq_status vsq_quantize_pack_weights(const vsq_format *fmt, const float *x, size
                 size_t r = p * VSQK_NR + rr;
                 int mc;
                 uint32_t ms;
-                qrow(fmt, x + r * k, k, out->kp, codes, s, &out->gamma[r], &mc, &ms);
+                vsqk_quantize_row_ref(fmt, x + r * k, k, out->kp, codes, s, &out->gamma[r], &mc, &ms);
                 uint8_t *panel = out->data + p * out->panel_bytes;
                 for (size_t c = 0; c < out->kp / VSQK_CHUNK; c++) {
                     uint8_t u[64];
@@ -401,4 +402,73 @@ vsq_status vsq_quantize_pack_weights(const vsq_format *fmt, const float *x, size
         return vsq_error(VSQ_ENOMEM, "quantize weights: out of memory");
     }
     return VSQ_OK;
+}
+
+/* Zero rows rr0..3 of a panel (codes and scales): the fast path skips
+ * clearing the whole buffer, and padding rows read as zero bytes. */
+static void zero_pad_rows(const vsq_packed_w *p, uint8_t *panel, size_t rr0) {
+    size_t vpc = VSQK_CHUNK / p->vec_len, ssz = vsqk_scale_size(p->stype);
+    for (size_t c = 0; c < p->kp / VSQK_CHUNK; c++) {
+        uint8_t *ch = panel + c * p->chunk_bytes, *sp = ch + VSQK_NR * p->code_bytes;
+        for (size_t rr = rr0; rr < VSQK_NR; rr++) {
+            memset(ch + rr * p->code_bytes, 0, p->code_bytes);
+            for (size_t j = 0; j < vpc; j++) memset(sp + (j * VSQK_NR + rr) * ssz, 0, ssz);
+        }
+    }
+}
+
+/* One panel on the fused AVX2 path; returns 1 on a non-finite input. */
+static int qpack_panel(vsq_packed_w *out, const float *x, size_t p, void *work, int *mc,
+                       uint32_t *ms) {
+    uint8_t *panel = out->data + p * out->panel_bytes;
+    size_t n = out->n, k = out->k, rr = 0;
+    for (; rr < VSQK_NR && p * VSQK_NR + rr < n; rr++) {
+        size_t r = p * VSQK_NR + rr;
+        int c;
+        uint32_t s;
+        const float *next = r + 1 < n ? x + (r + 1) * k : NULL;
+        if (vsqk_qpack_row_avx2(out, x + r * k, next, rr, panel, work, &out->gamma[r], &c, &s))
+            return 1;
+        if (c > *mc) *mc = c;
+        if (s > *ms) *ms = s;
+    }
+    if (rr < VSQK_NR) zero_pad_rows(out, panel, rr);
+    return 0;
+}
+
+/* Fused AVX2 path: rows straight to packed bytes (quantize_pack_avx2.c);
+ * the finite check rides on the peak pass. */
+static vsq_status qpack_fast(const vsq_format *fmt, const float *x, size_t n, size_t k,
+                             vsq_packed_w *out) {
+    vsq_status st = w_alloc(fmt, n, k, out, 0);
+    if (st) return st;
+    size_t wb = (vsqk_qpack_work_bytes(out) + 31) / 32 * 32;
+    int bad = 0, nonfinite = 0, mc = 0;
+    uint32_t ms = 0;
+#pragma omp parallel reduction(| : bad, nonfinite) reduction(max : mc, ms)
+    {
+        void *work = aligned_alloc(32, wb); /* once per thread, reused by every row */
+        if (!work) bad = 1;
+#pragma omp for schedule(static)
+        for (size_t p = 0; p < out->n_panels; p++)
+            if (work && !nonfinite) nonfinite = qpack_panel(out, x, p, work, &mc, &ms);
+        free(work);
+    }
+    out->max_code = mc;
+    out->max_scale = ms;
+    if (bad || nonfinite) {
+        vsq_packed_w_free(out);
+        if (bad) return vsq_error(VSQ_ENOMEM, "quantize weights: out of memory");
+        st = vsq_check_finite(x, n * k, "quantize weights input"); /* the usual message */
+        return st ? st : vsq_error(VSQ_ENONFINITE, "quantize weights input: not finite");
+    }
+    return VSQ_OK;
+}
+
+vsq_status vsq_quantize_pack_weights(const vsq_format *fmt, const float *x, size_t n, size_t k,
+                                     vsq_packed_w *out) {
+    if (!fmt || !x || !out) return vsq_error(VSQ_EINVAL, "quantize weights: null argument");
+    if (!vsqk_fast_fmt(fmt) || vsq_isa_active() == VSQ_ISA_REF)
+        return vsqk_quantize_pack_weights_ref(fmt, x, n, k, out);
+    return qpack_fast(fmt, x, n, k, out);
 }
