@@ -96,7 +96,8 @@ static const char *const exact_pairs[][2] = {
     {"int6:v16:s6", "int8:v16:s10"},  {"int5:v32:s8", "int8:v32:s8"},
     {"int3:v16:s6", "int8:v16:s10"},  {"int2:v64:s3", "int7:v64:s12"},
     {"int4:v64:s8", "uint7:v64:s10"}, {"int6:v64:s4", "int8f:v64:s10"},
-    {"int3:v32:s8", "int4f:v32:s6"},
+    {"int3:v32:s8", "int4f:v32:s6"},  {"int8:v16:s6", "int8:v16:s10"},
+    {"int8f:v32:s8", "int8:v32:s8"},  {"int8:v64:s4", "uint7:v64:s12"},
 };
 
 static void test_matches_reference(void **state) {
@@ -125,12 +126,14 @@ static void test_worst_case(void **state) {
     }
 }
 
-/* Pairs the path must refuse (8-bit weight containers can saturate
- * vpmaddubsw; uint8 activations do not fit int8; 16-bit scales do not
- * fit the u8 scale layout; GEMM shapes are not GEMV) - and still be right. */
+/* Pairs the path must refuse (uint8 weights would saturate vpmaddubsw;
+ * an activation code -128 cannot be negated by vpsignb for 8-bit weights;
+ * uint8 activations do not fit int8; 16-bit scales do not fit the u8
+ * scale layout; GEMM shapes are not GEMV) - and still be right. */
 static void test_refuses(void **state) {
     (void)state;
-    assert_int_equal(run_case("int8:v16:s6", "int8:v16:s10", 1, 7, 200, 0), 0);
+    assert_int_equal(run_case("uint8:v16:s6", "int8:v16:s10", 1, 7, 200, 0), 0);
+    assert_int_equal(run_case("int8:v16:s6", "int8f:v16:s10", 1, 7, 200, 1), 0);
     assert_int_equal(run_case("int4:v16:s6", "uint8:v16:s10", 2, 7, 200, 0), 0);
     assert_int_equal(run_case("int4:v16:s12", "int8:v16:s10", 1, 7, 200, 0), 0);
     assert_int_equal(run_case("int4:v16:s6", "int8:v16:s10", 4, 7, 200, 0), 0);

@@ -44,7 +44,9 @@ static void scale_controls(int V, uint8_t ctl[4][2][32]) {
 int vsqk_gemv8_prepare(const vsq_packed_a *a, const vsq_packed_w *w, vsqk_gemv8 *g) {
     memset(g, 0, sizeof *g);
     if (a->m >= 4 || !a->two_level || !w->two_level || w->stype != VSQ_PSCALE_U8) return 0;
-    if (w->cbits > 6) return 0; /* u * a pairs of 8-bit u can saturate vpmaddubsw */
+    /* 8-bit: codes are read back signed (u ^ 0x80, so uint8 is out), and
+     * |w| * sign(a, w) negates a, so a = -128 must not occur */
+    if (w->cbits == 8 && (w->off != 128 || a->max_code > 127)) return 0;
     if (w->kp != a->kp || a->vec_len != w->vec_len) return 0;
     int ca = act_int8_bound(a);
     if (ca > 128 || !a->fmt.bits) return 0;
@@ -64,7 +66,7 @@ int vsqk_gemv8_prepare(const vsq_packed_a *a, const vsq_packed_w *w, vsqk_gemv8 
         const int16_t *c = a->codes + i * kp;
         int8_t *c8 = g->c8 + i * kp;
         for (size_t e = 0; e < kp; e++) c8[e] = (int8_t)c[e];
-        for (size_t t = 0; t < kp / 2; t++)
+        for (size_t t = 0; t < kp / 2; t++) /* unused for 8-bit (signed codes) */
             g->corr[i * kp / 2 + t] = (int16_t)(-w->off * (c[2 * t] + c[2 * t + 1]));
         /* lane l of a chunk covers elements 4l..4l+3 of that chunk */
         const double *sa = a->scale + i * a->n_vec;

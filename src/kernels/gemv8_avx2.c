@@ -1,5 +1,6 @@
-/* AVX2 int8 GEMV micro-kernel for two-level weights with container bits
- * 3, 4 or 6 and u8 scales (W4A8, W4A4, W6A8, W3A8 at V = 16, 32, 64).
+/* AVX2 int8 GEMV micro-kernel for two-level weights with u8 scales and
+ * container bits 3, 4, 6 (W4A8, W4A4, W6A8, W3A8) or 8 (W8A8 with
+ * activations in -127..127), V = 16, 32, 64.
  *
  * Why a separate path: in a GEMV every weight byte is used once, so the
  * per-vector work has to be a few instructions per 32 codes or the kernel
@@ -9,6 +10,8 @@
  *     by vpmaddubsw (u8 x s8, 32 MACs); u * a pairs cannot saturate;
  *   - the precomputed activation term -off * (a0 + a1) makes each int16
  *     lane the exact code * a pair sum (no sign extension of the codes);
+ *   - 8-bit codes (u * a pairs could saturate) are used signed instead:
+ *     vpmaddubsw(|w|, sign(a, w)), exact while a != -128;
  *   - vpmaddwd with the weight scales sw (picked per lane by vpshufb from
  *     the 4 rows' scale bytes) sums pairs into int32 and applies sw;
  *   - a vphaddd tree gathers the 4 rows' per-vector sums (int32, exact:
@@ -88,15 +91,28 @@ AI void gemv8_panel(const vsq_packed_w *w, const uint8_t *pp, const int8_t *a8,
         const uint8_t *ch = pp + c * w->chunk_bytes;
         __m256i a0 = _mm256_loadu_si256((const __m256i *)(a8 + 64 * c));
         __m256i a1 = _mm256_loadu_si256((const __m256i *)(a8 + 64 * c + 32));
-        __m256i c0 = _mm256_loadu_si256((const __m256i *)(corr + 32 * c));
-        __m256i c1 = _mm256_loadu_si256((const __m256i *)(corr + 32 * c + 16));
+        __m256i c0 = _mm256_setzero_si256(), c1 = c0;
+        if (cb != 8) {
+            c0 = _mm256_loadu_si256((const __m256i *)(corr + 32 * c));
+            c1 = _mm256_loadu_si256((const __m256i *)(corr + 32 * c + 16));
+        }
         __m256i sc = load_scales(ch + VSQK_NR * cbytes, V);
         __m256i qlo[4], qhi[4];
         for (int r = 0; r < 4; r++) {
-            __m256i lo, hi;
-            unpack_u8(ch + r * cbytes, cb, &lo, &hi);
-            __m256i plo = _mm256_add_epi16(_mm256_maddubs_epi16(lo, a0), c0);
-            __m256i phi = _mm256_add_epi16(_mm256_maddubs_epi16(hi, a1), c1);
+            __m256i plo, phi;
+            if (cb == 8) { /* signed codes: |w| x sign(a, w) */
+                const __m256i flip = _mm256_set1_epi8((char)0x80);
+                const uint8_t *p = ch + r * cbytes;
+                __m256i lo = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)p), flip);
+                __m256i hi = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(p + 32)), flip);
+                plo = _mm256_maddubs_epi16(_mm256_abs_epi8(lo), _mm256_sign_epi8(a0, lo));
+                phi = _mm256_maddubs_epi16(_mm256_abs_epi8(hi), _mm256_sign_epi8(a1, hi));
+            } else {
+                __m256i lo, hi;
+                unpack_u8(ch + r * cbytes, cb, &lo, &hi);
+                plo = _mm256_add_epi16(_mm256_maddubs_epi16(lo, a0), c0);
+                phi = _mm256_add_epi16(_mm256_maddubs_epi16(hi, a1), c1);
+            }
             qlo[r] = _mm256_madd_epi16(plo, _mm256_shuffle_epi8(sc, ctl[r][0]));
             qhi[r] = _mm256_madd_epi16(phi, _mm256_shuffle_epi8(sc, ctl[r][1]));
         }
@@ -142,17 +158,18 @@ AI void gemv8_panels(const vsq_packed_a *a, const vsq_packed_w *w, size_t p0, si
         gemv8_panels(a, w, p0, p1, out, g, CB, V);                                             \
     }
 GEMV8(4, 16) GEMV8(4, 32) GEMV8(4, 64) GEMV8(6, 16) GEMV8(6, 32) GEMV8(6, 64)
-GEMV8(3, 16) GEMV8(3, 32) GEMV8(3, 64)
+GEMV8(3, 16) GEMV8(3, 32) GEMV8(3, 64) GEMV8(8, 16) GEMV8(8, 32) GEMV8(8, 64)
 
 typedef void (*gemv8_fn)(const vsq_packed_a *, const vsq_packed_w *, size_t, size_t, int64_t *,
                          const vsqk_gemv8 *);
 
 void vsqk_gemv8_avx2(const vsq_packed_a *a, const vsq_packed_w *w, size_t p0, size_t p1,
                      int64_t *out, const vsqk_gemv8 *g) {
-    static const gemv8_fn t[3][3] = {{gemv8_3_16, gemv8_3_32, gemv8_3_64},
+    static const gemv8_fn t[4][3] = {{gemv8_3_16, gemv8_3_32, gemv8_3_64},
                                      {gemv8_4_16, gemv8_4_32, gemv8_4_64},
-                                     {gemv8_6_16, gemv8_6_32, gemv8_6_64}};
-    int ci = w->cbits == 3 ? 0 : w->cbits == 4 ? 1 : 2;
+                                     {gemv8_6_16, gemv8_6_32, gemv8_6_64},
+                                     {gemv8_8_16, gemv8_8_32, gemv8_8_64}};
+    int ci = w->cbits == 3 ? 0 : w->cbits == 4 ? 1 : w->cbits == 6 ? 2 : 3;
     int vi = w->vec_len == 16 ? 0 : w->vec_len == 32 ? 1 : 2;
     t[ci][vi](a, w, p0, p1, out, g);
 }

@@ -199,20 +199,21 @@ static uint32_t row_levels(const rowq *q, const float *s, float *qs, uint32_t *s
 
 /* ---- (D) stored scales ------------------------------------------------------ */
 
-/* Vector j's scale goes to chunk j / vpc, slot (j % vpc) * 4 + rr. */
-static void put_scales(const vsq_packed_w *p, const uint32_t *st, size_t nv, size_t rr,
-                       uint8_t *panel) {
+/* Vector j = ch * vpc + v goes to chunk ch, slot v * 4 + rr. */
+static void put_scales(const vsq_packed_w *p, const uint32_t *st, size_t rr, uint8_t *panel) {
     size_t vpc = VSQK_CHUNK / (size_t)p->vec_len, ssz = vsqk_scale_size(p->stype);
-    uint8_t *base = panel + VSQK_NR * p->code_bytes + rr * ssz;
-    for (size_t j = 0; j < nv; j++) {
-        uint8_t *d = base + (j / vpc) * p->chunk_bytes + (j % vpc) * VSQK_NR * ssz;
+    size_t nch = p->kp / VSQK_CHUNK, step = VSQK_NR * ssz;
+    uint8_t *d = panel + VSQK_NR * p->code_bytes + rr * ssz;
+    for (size_t ch = 0; ch < nch; ch++, d += p->chunk_bytes, st += vpc) {
         if (ssz == 1) {
-            *d = (uint8_t)st[j];
+            for (size_t v = 0; v < vpc; v++) d[v * step] = (uint8_t)st[v];
         } else if (ssz == 2) {
-            uint16_t h = (uint16_t)st[j];
-            memcpy(d, &h, 2);
+            for (size_t v = 0; v < vpc; v++) {
+                uint16_t h = (uint16_t)st[v];
+                memcpy(d + v * step, &h, 2);
+            }
         } else {
-            memcpy(d, &st[j], 4);
+            for (size_t v = 0; v < vpc; v++) memcpy(d + v * step, &st[v], 4);
         }
     }
 }
@@ -354,7 +355,7 @@ int vsqk_qpack_row_avx2(const vsq_packed_w *p, const float *x, const float *next
     if (row_peaks(&q, x, tail, s)) return 1;
     row_scales(&q, x, tail, s);
     *max_scale = row_levels(&q, s, qs, st, gamma);
-    put_scales(p, st, q.nv, rr, panel);
+    put_scales(p, st, rr, panel);
     *max_code = pack_codes(p, &q, x, tail, qs, next, panel + rr * p->code_bytes);
     return 0;
 }
