@@ -5,6 +5,7 @@
 #include "models/llm/llm.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,9 +71,13 @@ static void softmax(float *x, int n) {
 
 /* y = W x. Eight independent partial sums per row let the compiler use
  * SIMD (a single running sum is latency-bound); the summation order is
- * fixed, so results do not depend on the machine or thread count. */
-static void matmul(float *y, const float *x, const float *w, int rows, int cols) {
-    int c8 = cols & ~7;
+ * fixed, so results do not depend on the machine or thread count. Large
+ * matrices are split by rows over `threads` (as the packed kernels are),
+ * so that fp32 and integer decode speeds compare at equal thread counts. */
+static void matmul(float *y, const float *x, const float *w, int rows, int cols, int threads) {
+    int c8 = cols & ~7, nt = threads > 0 ? threads : omp_get_max_threads();
+    int par = nt > 1 && (size_t)rows * (size_t)cols >= LLM_PAR_MIN_WEIGHTS;
+#pragma omp parallel for schedule(static) num_threads(nt) if (par)
     for (int i = 0; i < rows; i++) {
         const float *wr = w + (size_t)i * cols;
         float acc[8] = {0};
@@ -114,7 +119,7 @@ static vsq_status linear(const llm_model *m, llm_state *s, float *y, const float
         if (st) return st;
         x = s->aq;
     }
-    matmul(y, x, w->w, w->rows, w->cols);
+    matmul(y, x, w->w, w->rows, w->cols, m->threads);
     return VSQ_OK;
 }
 
