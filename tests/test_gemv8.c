@@ -64,7 +64,7 @@ static int run_case(const char *wspec, const char *aspec, size_t m, size_t n, si
     assert_int_equal(vsq_pack_act(&qa, &pa), VSQ_OK);
     assert_int_equal(vsq_pack_weights(&qw, &pw), VSQ_OK);
     vsqk_gemv8 g;
-    int taken = vsqk_gemv8_prepare(&pa, &pw, &g);
+    int taken = vsqk_gemv8_prepare(&pa, &pw, &g, VSQ_ISA_AVX2);
     vsqk_gemv8_free(&g);
     for (int isa = 0; isa <= VSQ_ISA_AVX512; isa++) {
         if (!vsq_isa_available((vsq_isa)isa)) continue;

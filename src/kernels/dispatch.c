@@ -44,8 +44,10 @@ const char *vsq_isa_name(vsq_isa isa) {
     return "?";
 }
 
-/* No AVX-512 micro-kernels are written yet: avx512 is reported available
- * only where the CPU has it, and then runs the AVX2 micro-kernels. */
+/* avx512 (F/BW/VL/DQ + VNNI) is reported available only where the CPU has
+ * it; it runs the VNNI int8 kernels (vnni_avx512.c) where they apply
+ * (two-level, u8 scales, int8-range activations) and the AVX2 kernels for
+ * everything else. */
 int vsq_isa_available(vsq_isa isa) {
     if (isa == VSQ_ISA_REF) return 1;
     if (isa == VSQ_ISA_AVX2 || isa == VSQ_ISA_AVX512) return cpu_has(isa);

@@ -34,14 +34,14 @@ static void finalize_two(const vsq_packed_a *a, const vsq_packed_w *w, size_t i,
 /* The int8 GEMV path: blocks of panels per thread, one kernel call per
  * block (no per-panel scratch or dispatch), then finalization. */
 static vsq_status gemv8_run(const vsq_packed_a *a, const vsq_packed_w *w, const vsqk_gemv8 *g,
-                            float *y, int64_t *acc, int nt) {
+                            float *y, int64_t *acc, int nt, vsqk_gemv8_fn kernel) {
     size_t m = a->m, np = w->n_panels, blk = 16, nb = (np + blk - 1) / blk;
     int64_t *o = malloc(m * np * VSQK_NR * sizeof *o);
     if (!o) return vsq_error(VSQ_ENOMEM, "gemm packed: out of memory for %zu sums", m * np * 4);
     if ((size_t)nt > nb) nt = (int)nb;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (size_t b = 0; b < nb; b++)
-        vsqk_gemv8_avx2(a, w, b * blk, b * blk + blk < np ? b * blk + blk : np, o, g);
+        kernel(a, w, b * blk, b * blk + blk < np ? b * blk + blk : np, o, g);
     for (size_t i = 0; i < m; i++)
         for (size_t row = 0; row < w->n; row++)
             finalize_two(a, w, i, row, o[i * np * VSQK_NR + row], y, acc);
@@ -73,9 +73,21 @@ vsq_status vsq_gemm_packed(const vsq_packed_a *a, const vsq_packed_w *w, float *
     int nt = threads > 0 ? threads : omp_get_max_threads();
     if ((size_t)nt > np * ((m + mc - 1) / mc)) nt = (int)(np * ((m + mc - 1) / mc));
     if (nt < 1) nt = 1;
+    /* int8 paths: AVX-512 VNNI (GEMV and GEMM), else AVX2 (GEMV) */
     vsqk_gemv8 g8;
-    if (fn == vsqk_panel_avx2 && vsqk_gemv8_prepare(a, w, &g8)) {
-        vsq_status st = gemv8_run(a, w, &g8, y, acc, nt);
+    const vsqk_gemv8 *g8p = NULL;
+    vsq_isa isa = vsq_isa_active();
+    if (fn != vsqk_panel_ref && isa == VSQ_ISA_AVX512 && vsqk_gemv8_prepare(a, w, &g8, isa)) {
+        if (m >= 4) {
+            fn = vsqk_panel_avx512;
+            g8p = &g8;
+        } else {
+            vsq_status st = gemv8_run(a, w, &g8, y, acc, nt, vsqk_gemv8_avx512);
+            vsqk_gemv8_free(&g8);
+            return st;
+        }
+    } else if (fn != vsqk_panel_ref && vsqk_gemv8_prepare(a, w, &g8, VSQ_ISA_AVX2)) {
+        vsq_status st = gemv8_run(a, w, &g8, y, acc, nt, vsqk_gemv8_avx2);
         vsqk_gemv8_free(&g8);
         return st;
     }
@@ -93,7 +105,7 @@ vsq_status vsq_gemm_packed(const vsq_packed_a *a, const vsq_packed_w *w, float *
             for (size_t p = 0; p < np; p++) {
                 if (!scratch) continue;
                 void *out = scratch + sbytes;
-                fn(a, w, p, i0, i1, out, scratch);
+                fn(a, w, p, i0, i1, out, scratch, g8p);
                 for (size_t i = i0; i < i1; i++) {
                     for (size_t r = 0; r < VSQK_NR && p * VSQK_NR + r < n; r++) {
                         size_t row = p * VSQK_NR + r, o = (i - i0) * VSQK_NR + r;
@@ -109,6 +121,7 @@ vsq_status vsq_gemm_packed(const vsq_packed_a *a, const vsq_packed_w *w, float *
         }
         free(scratch);
     }
+    if (g8p) vsqk_gemv8_free(&g8);
     if (bad) return vsq_error(VSQ_ENOMEM, "gemm packed: out of memory for scratch");
     return VSQ_OK;
 }

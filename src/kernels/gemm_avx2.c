@@ -200,7 +200,8 @@ static void store_out(void *out, size_t o, __m256d v, int two) {
 }
 
 void vsqk_panel_avx2(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel, size_t i0,
-                     size_t i1, void *out, void *scratch) {
+                     size_t i1, void *out, void *scratch, const vsqk_gemv8 *g8) {
+    (void)g8;
     const uint8_t *pp = w->data + panel * w->panel_bytes;
     int two = w->two_level && a->two_level, V = w->vec_len;
     if (i1 - i0 < 4) { /* GEMV: fused unpack */

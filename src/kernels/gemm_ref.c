@@ -13,7 +13,8 @@ size_t vsqk_scratch_bytes(const vsq_packed_w *w) {
 }
 
 void vsqk_panel_ref(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel, size_t i0,
-                    size_t i1, void *out, void *scratch) {
+                    size_t i1, void *out, void *scratch, const vsqk_gemv8 *g8) {
+    (void)g8;
     (void)scratch;
     const uint8_t *pp = w->data + panel * w->panel_bytes;
     size_t v = (size_t)w->vec_len, vpc = VSQK_CHUNK / v, nch = w->kp / VSQK_CHUNK;

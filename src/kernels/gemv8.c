@@ -1,8 +1,8 @@
-/* Preparation of the int8 GEMV path (see vsqk_gemv8 in kernels_internal.h
- * and gemv8_avx2.c): decides whether the path is exact for this operand
- * pair and lays out the activation side once per call, so the per-panel
- * loop over the (large) weight matrix does no per-vector bookkeeping of
- * its own beyond one multiply by the activation scale. */
+/* Preparation of the int8 paths (see vsqk_gemv8 in kernels_internal.h,
+ * gemv8_avx2.c and vnni_avx512.c): decides whether the path is exact for
+ * this operand pair on that ISA and lays out the activation side once per
+ * call, so the loop over the (large) weight matrix does no per-vector
+ * bookkeeping of its own beyond one multiply by the activation scale. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,22 +41,32 @@ static void scale_controls(int V, uint8_t ctl[4][2][32]) {
                 }
 }
 
-int vsqk_gemv8_prepare(const vsq_packed_a *a, const vsq_packed_w *w, vsqk_gemv8 *g) {
-    memset(g, 0, sizeof *g);
-    if (a->m >= 4 || !a->two_level || !w->two_level || w->stype != VSQ_PSCALE_U8) return 0;
+/* Which operand pairs each ISA's int8 path handles exactly. */
+static int supported(const vsq_packed_a *a, const vsq_packed_w *w, vsq_isa isa, int ca) {
+    if (!a->two_level || !w->two_level || w->stype != VSQ_PSCALE_U8) return 0;
+    if (w->kp != a->kp || a->vec_len != w->vec_len || !a->fmt.bits) return 0;
+    if (a->fmt.elem == VSQ_ELEM_UINT ? a->fmt.bits > 7 : a->fmt.bits > 8) return 0;
+    if (ca > 128) return 0;
+    if (isa == VSQ_ISA_AVX512) /* vpdpbusd: u8 x s8 summed in int32, no saturation */
+        return 16.0 * (w->max_code ? w->max_code : 1) * ca * (w->max_scale ? w->max_scale : 1) <=
+               INT32_LIM;
+    if (isa != VSQ_ISA_AVX2 || a->m >= 4) return 0; /* AVX2: GEMV only */
     /* 8-bit: codes are read back signed (u ^ 0x80, so uint8 is out), and
      * |w| * sign(a, w) negates a, so a = -128 must not occur */
     if (w->cbits == 8 && (w->off != 128 || a->max_code > 127)) return 0;
-    if (w->kp != a->kp || a->vec_len != w->vec_len) return 0;
-    int ca = act_int8_bound(a);
-    if (ca > 128 || !a->fmt.bits) return 0;
-    if (a->fmt.elem == VSQ_ELEM_UINT ? a->fmt.bits > 7 : a->fmt.bits > 8) return 0;
-    if (!lanes_exact(w, ca)) return 0;
+    return lanes_exact(w, ca);
+}
+
+int vsqk_gemv8_prepare(const vsq_packed_a *a, const vsq_packed_w *w, vsqk_gemv8 *g, vsq_isa isa) {
+    memset(g, 0, sizeof *g);
+    if (!supported(a, w, isa, act_int8_bound(a))) return 0;
     size_t m = a->m, kp = a->kp;
+    int avx2 = isa == VSQ_ISA_AVX2;
     g->c8 = malloc(m * kp);
-    g->corr = malloc(m * kp / 2 * sizeof *g->corr);
+    if (avx2) g->corr = malloc(m * kp / 2 * sizeof *g->corr);
+    else g->corr4 = malloc(m * kp / 4 * sizeof *g->corr4);
     g->sap = malloc(m * kp / 4 * sizeof *g->sap);
-    if (!g->c8 || !g->corr || !g->sap) {
+    if (!g->c8 || !(avx2 ? (void *)g->corr : (void *)g->corr4) || !g->sap) {
         vsqk_gemv8_free(g);
         return 0;
     }
@@ -66,8 +76,13 @@ int vsqk_gemv8_prepare(const vsq_packed_a *a, const vsq_packed_w *w, vsqk_gemv8 
         const int16_t *c = a->codes + i * kp;
         int8_t *c8 = g->c8 + i * kp;
         for (size_t e = 0; e < kp; e++) c8[e] = (int8_t)c[e];
-        for (size_t t = 0; t < kp / 2; t++) /* unused for 8-bit (signed codes) */
-            g->corr[i * kp / 2 + t] = (int16_t)(-w->off * (c[2 * t] + c[2 * t + 1]));
+        if (avx2) /* unused for 8-bit (signed codes) */
+            for (size_t t = 0; t < kp / 2; t++)
+                g->corr[i * kp / 2 + t] = (int16_t)(-w->off * (c[2 * t] + c[2 * t + 1]));
+        else
+            for (size_t l = 0; l < kp / 4; l++)
+                g->corr4[i * kp / 4 + l] =
+                    -w->off * (c[4 * l] + c[4 * l + 1] + c[4 * l + 2] + c[4 * l + 3]);
         /* lane l of a chunk covers elements 4l..4l+3 of that chunk */
         const double *sa = a->scale + i * a->n_vec;
         for (size_t l = 0; l < kp / 4; l++) g->sap[i * kp / 4 + l] = (int32_t)sa[l * 4 / v];
@@ -78,6 +93,7 @@ int vsqk_gemv8_prepare(const vsq_packed_a *a, const vsq_packed_w *w, vsqk_gemv8 
 void vsqk_gemv8_free(vsqk_gemv8 *g) {
     free(g->c8);
     free(g->corr);
+    free(g->corr4);
     free(g->sap);
     memset(g, 0, sizeof *g);
 }

@@ -24,17 +24,21 @@ double vsqk_scale_get(const uint8_t *p, vsq_pscale t, size_t idx);
 /* Activation rows prepared once per GEMV call for the int8 dot path
  * (vpmaddubsw on the unsigned stored weight codes u = code + off):
  *   c8[i*kp + e]      the code as int8;
- *   corr[i*kp/2 + t]  -off * (c8[2t] + c8[2t+1]): added to the pairwise
- *                     u*a sums, it turns them into exact code*a sums;
+ *   corr[i*kp/2 + t]  AVX2: -off * (c8[2t] + c8[2t+1]): added to the
+ *                     pairwise u*a sums, it turns them into code*a sums;
+ *   corr4[i*kp/4 + l] AVX-512: -off * (sum of c8[4l..4l+3]), the starting
+ *                     value of each vpdpbusd lane, for the same reason;
  *   sap[i*kp/4 + l]   per chunk, 16 int32 lanes: the integer scale sa of
  *                     the vector that lane l's 4 elements belong to;
  *   ctl[r][h]         vpshufb controls that spread row r's scale bytes of
  *                     a chunk over the int16 lanes of half h (elements
  *                     32h..32h+31).
- * Built by gemm.c only when the path is exact (see vsqk_gemv8_prepare). */
+ * Built by gemm.c only when the path is exact (see vsqk_gemv8_prepare):
+ * on AVX2 for GEMV shapes (m < 4), on AVX-512 VNNI for GEMV and GEMM. */
 typedef struct {
     int8_t *c8;
     int16_t *corr;
+    int32_t *corr4;
     int32_t *sap;
     uint8_t ctl[4][2][32];
 } vsqk_gemv8;
@@ -42,24 +46,39 @@ typedef struct {
 /* A kernel computes, for one panel of 4 weight rows and activation rows
  * i0..i1-1, the sums out[(i-i0)*4 + r]: int64 when both operands are
  * two-level (exact), else double. `scratch` is a per-thread buffer of
- * vsqk_scratch_bytes() bytes, 64-byte aligned. */
+ * vsqk_scratch_bytes() bytes, 64-byte aligned; `g8` is the prepared int8
+ * operand (NULL for the kernels that read the int16 codes). */
 typedef void (*vsqk_panel_fn)(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel,
-                              size_t i0, size_t i1, void *out, void *scratch);
+                              size_t i0, size_t i1, void *out, void *scratch,
+                              const vsqk_gemv8 *g8);
 size_t vsqk_scratch_bytes(const vsq_packed_w *w);
 
 void vsqk_panel_ref(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel, size_t i0,
-                    size_t i1, void *out, void *scratch);
+                    size_t i1, void *out, void *scratch, const vsqk_gemv8 *g8);
 void vsqk_panel_avx2(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel, size_t i0,
-                     size_t i1, void *out, void *scratch);
+                     size_t i1, void *out, void *scratch, const vsqk_gemv8 *g8);
 
-/* 1 if (a, w) can use the int8 GEMV path exactly; then fills g (free with
+/* 1 if (a, w) can use the int8 path of `isa` (VSQ_ISA_AVX2: GEMV only;
+ * VSQ_ISA_AVX512: GEMV and GEMM) exactly; then fills g (free with
  * vsqk_gemv8_free). Otherwise g is zeroed and 0 is returned. */
-int vsqk_gemv8_prepare(const vsq_packed_a *a, const vsq_packed_w *w, vsqk_gemv8 *g);
+int vsqk_gemv8_prepare(const vsq_packed_a *a, const vsq_packed_w *w, vsqk_gemv8 *g, vsq_isa isa);
 void vsqk_gemv8_free(vsqk_gemv8 *g);
 /* Panels p0..p1-1 x all activation rows (m < 4) on the int8 path:
  * out[i * n_panels * 4 + 4p + r] = exact int64 sums. */
 void vsqk_gemv8_avx2(const vsq_packed_a *a, const vsq_packed_w *w, size_t p0, size_t p1,
                      int64_t *out, const vsqk_gemv8 *g);
+typedef void (*vsqk_gemv8_fn)(const vsq_packed_a *a, const vsq_packed_w *w, size_t p0, size_t p1,
+                              int64_t *out, const vsqk_gemv8 *g);
+
+/* AVX-512 VNNI micro-kernels (vnni_avx512.c): the GEMV of vsqk_gemv8_avx2
+ * and a GEMM panel kernel (two-level, u8 scales, int8 activations, all
+ * weight containers); both need g from vsqk_gemv8_prepare(.., AVX512).
+ * The same source compiled against SIMDe (tests/avx512_emu.c) provides
+ * the *_avx512emu twins that the tests run on CPUs without AVX-512. */
+void vsqk_gemv8_avx512(const vsq_packed_a *a, const vsq_packed_w *w, size_t p0, size_t p1,
+                       int64_t *out, const vsqk_gemv8 *g);
+void vsqk_panel_avx512(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel, size_t i0,
+                       size_t i1, void *out, void *scratch, const vsqk_gemv8 *g8);
 
 /* Row quantizers: one row of k floats -> kp int16 codes (zero padded),
  * per-vector scales (double) and the row's gamma; fmt is a supported

@@ -1,0 +1,20 @@
+/* Intrinsics for the AVX-512 kernels. Natively (the library, compiled with
+ * -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni) these are the
+ * compiler's <immintrin.h>. With VSQ_AVX512_EMULATE the same kernel source
+ * is compiled against SIMDe's portable implementations of the same
+ * intrinsics (Debian libsimde-dev), under *_avx512emu names, so that its
+ * logic is tested bit for bit on CPUs without AVX-512 (tests/avx512_emu.c);
+ * only the native build says anything about speed. */
+#ifndef VSQ_AVX512_COMPAT_H
+#define VSQ_AVX512_COMPAT_H
+
+#ifdef VSQ_AVX512_EMULATE
+#define SIMDE_ENABLE_NATIVE_ALIASES
+#include <simde/x86/avx512.h>
+#define VSQK_A512(name) name##_avx512emu
+#else
+#include <immintrin.h>
+#define VSQK_A512(name) name##_avx512
+#endif
+
+#endif
