@@ -350,13 +350,17 @@ static int cmd_bench_run(int argc, char **argv) {
         limits L = {tlist[ti], 0, 0, 0, 0};
         L.mem_gbps = mem_read_gbps(tlist[ti], quick ? (size_t)128 << 20 : (size_t)512 << 20);
         if (vsq_isa_available(VSQ_ISA_AVX2)) {
-            L.peak_int8 = peak_loop(vsqk_peak_int8_avx2, tlist[ti]);
+            /* int8-dot limit: vpdpbusd where VNNI exists, else vpmaddubsw+vpmaddwd */
+            L.peak_int8 = vsq_isa_available(VSQ_ISA_AVX512) ? peak_loop(vsqk_peak_vnni_avx512, tlist[ti])
+                                                            : peak_loop(vsqk_peak_int8_avx2, tlist[ti]);
             L.peak_madd16 = peak_loop(vsqk_peak_madd16_avx2, tlist[ti]);
             L.peak_fma = peak_loop(vsqk_peak_fma_avx2, tlist[ti]);
         }
-        fprintf(stderr, "threads %d: read %.1f GB/s, int8 dot (maddubs+madd) %.1f GOPS, "
+        fprintf(stderr, "threads %d: read %.1f GB/s, int8 dot (%s) %.1f GOPS, "
                         "vpmaddwd %.1f GOPS, fp32 FMA %.1f GFLOPS\n",
-                tlist[ti], L.mem_gbps, L.peak_int8, L.peak_madd16, L.peak_fma);
+                tlist[ti], L.mem_gbps,
+                vsq_isa_available(VSQ_ISA_AVX512) ? "vpdpbusd" : "vpmaddubsw+vpmaddwd", L.peak_int8,
+                L.peak_madd16, L.peak_fma);
         bcase lim = {"limits", "", "-", "-", 0, 0, 0};
         record(&js, &first, &lim, "machine", tlist[ti], vsq_isa_name(vsq_isa_active()), 1.0,
                L.peak_int8 * 1e9, L.mem_gbps * 1e9, 0, 0, L.peak_int8, &L);

@@ -100,6 +100,7 @@ vsqk_panel_fn vsqk_select_panel(void);
 double vsqk_peak_int8_avx2(long iters);
 double vsqk_peak_madd16_avx2(long iters);
 double vsqk_peak_fma_avx2(long iters);
+double vsqk_peak_vnni_avx512(long iters); /* AVX-512 VNNI CPUs only */
 vsqk_qrow_fn vsqk_select_qrow(void);
 
 #endif
