@@ -345,6 +345,9 @@ vsq_status vsq_pack_act(const vsq_qtensor *a, vsq_packed_a *out) {
 
 int vsqk_fast_fmt(const vsq_format *f); /* quantize_row.c */
 
+/* The reference (and the VSQ_ISA=ref path): the plain-C row quantizer's
+ * int16 codes and double scales, then the scalar per-element pack. The
+ * fused AVX2 path below must reproduce its bytes exactly. */
 vsq_status vsqk_quantize_pack_weights_ref(const vsq_format *fmt, const float *x, size_t n,
                                           size_t k, vsq_packed_w *out) {
     if (!fmt || !x || !out) return vsq_error(VSQ_EINVAL, "quantize weights: null argument");
@@ -375,7 +378,8 @@ vsq_status vsqk_quantize_pack_weights_ref(const vsq_format *fmt, const float *x,
                 size_t r = p * VSQK_NR + rr;
                 int mc;
                 uint32_t ms;
-                vsqk_quantize_row_ref(fmt, x + r * k, k, out->kp, codes, s, &out->gamma[r], &mc, &ms);
+                vsqk_quantize_row_ref(fmt, x + r * k, k, out->kp, codes, s, &out->gamma[r], &mc,
+                                      &ms);
                 uint8_t *panel = out->data + p * out->panel_bytes;
                 for (size_t c = 0; c < out->kp / VSQK_CHUNK; c++) {
                     uint8_t u[64];
@@ -442,7 +446,7 @@ static vsq_status qpack_fast(const vsq_format *fmt, const float *x, size_t n, si
                              vsq_packed_w *out) {
     vsq_status st = w_alloc(fmt, n, k, out, 0);
     if (st) return st;
-    size_t wb = (vsqk_qpack_work_bytes(out) + 31) / 32 * 32;
+    size_t wb = (vsqk_qrow_work_bytes(out->kp, out->vec_len) + 31) / 32 * 32;
     int bad = 0, nonfinite = 0, mc = 0;
     uint32_t ms = 0;
 #pragma omp parallel reduction(| : bad, nonfinite) reduction(max : mc, ms)

@@ -1,7 +1,7 @@
-/* Fused fp32 -> packed weight quantization (vsq_quantize_pack_weights):
- * the plain-C reference path (packed.c) and the AVX2 row function
- * (quantize_pack_avx2.c). Kept out of kernels_internal.h so the fused
- * quantizer has one small interface of its own. */
+/* Fused fp32 quantizers: the plain-C reference of
+ * vsq_quantize_pack_weights (packed.c) and the AVX2 row functions behind
+ * it and vsq_quantize_act (quantize_pack_avx2.c). Kept out of
+ * kernels_internal.h so the fused quantizers have one small interface. */
 #ifndef VSQ_KERNELS_QUANTIZE_PACK_H
 #define VSQ_KERNELS_QUANTIZE_PACK_H
 
@@ -17,18 +17,27 @@
 vsq_status vsqk_quantize_pack_weights_ref(const vsq_format *fmt, const float *x, size_t n,
                                           size_t k, vsq_packed_w *out);
 
-/* Bytes of the per-thread work buffer of vsqk_qpack_row_avx2 for the
- * layout p (allocate 32-byte aligned; reused for every row). */
-size_t vsqk_qpack_work_bytes(const vsq_packed_w *p);
+/* Bytes of the per-thread work buffer of the AVX2 row functions below
+ * for padded rows of kp elements in vectors of vec_len (allocate 32-byte
+ * aligned; reused for every row). */
+size_t vsqk_qrow_work_bytes(size_t kp, int vec_len);
 
 /* Quantize row r = panel row rr (k = p->k floats at x) straight into the
  * packed layout: its codes in every chunk of `panel`, its stored scales
  * (pad vectors 0) and *gamma; *max_code / *max_scale as the row
  * quantizer reports them. `next` (may be NULL) is the row processed next,
- * prefetched while this one is packed. Returns 1, having written nothing
- * valid, when x holds a NaN or Inf; else 0. AVX2 CPUs only. */
+ * prefetched while this one is quantized. Returns 1, having written
+ * nothing valid, when x holds a NaN or Inf; else 0. AVX2 CPUs only. */
 int vsqk_qpack_row_avx2(const vsq_packed_w *p, const float *x, const float *next, size_t rr,
                         uint8_t *panel, void *work, float *gamma, int *max_code,
                         uint32_t *max_scale);
+
+/* The same row quantizer with the outputs of vsqk_quantize_row_ref: kp
+ * int16 codes (zero padded), kp / V scales as double (integer sq for
+ * two-level), gamma, max |code|, max sq. Returns 1 on a NaN or Inf (the
+ * outputs are then partial), else 0. fmt passes vsqk_fast_fmt. */
+int vsqk_qact_row_avx2(const vsq_format *fmt, const float *x, const float *next, size_t k,
+                       size_t kp, int16_t *codes, double *scale, float *gamma, int *max_code,
+                       uint32_t *max_scale, void *work);
 
 #endif

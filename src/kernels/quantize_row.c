@@ -9,6 +9,7 @@
 
 #include "kernels_internal.h"
 #include "quant/quant_internal.h"
+#include "quantize_pack.h"
 
 vsq_status vsqk_a_shape(const vsq_format *fmt, size_t m, size_t k, vsq_packed_a *p);
 
@@ -86,6 +87,42 @@ vsq_status vsq_quantize_act(const vsq_format *fmt, const float *x, size_t m, siz
     return vsqk_quantize_act_t(fmt, x, m, k, out, 0);
 }
 
+/* AVX2: the fused row quantizer with a work buffer per thread; its peak
+ * pass also finds NaN/Inf, so the input is read once (on that error `out`
+ * is reshaped but its contents are not valid). */
+static vsq_status act_fast(const vsq_format *fmt, const float *x, size_t m, size_t k,
+                           vsq_packed_a *out, int nt) {
+    size_t wb = (vsqk_qrow_work_bytes(out->kp, out->vec_len) + 31) / 32 * 32;
+    int mc = 0, bad = 0, nonfinite = 0;
+    uint32_t ms = 0;
+#pragma omp parallel num_threads(nt) reduction(max : mc, ms) reduction(| : bad, nonfinite)
+    {
+        void *work = aligned_alloc(32, wb);
+        if (!work) bad = 1;
+#pragma omp for schedule(static)
+        for (size_t i = 0; i < m; i++) {
+            int c = 0;
+            uint32_t s = 0;
+            if (!work || nonfinite) continue;
+            const float *next = i + 1 < m ? x + (i + 1) * k : NULL;
+            nonfinite = vsqk_qact_row_avx2(fmt, x + i * k, next, k, out->kp,
+                                           out->codes + i * out->kp, out->scale + i * out->n_vec,
+                                           &out->gamma[i], &c, &s, work);
+            if (c > mc) mc = c;
+            if (s > ms) ms = s;
+        }
+        free(work);
+    }
+    if (bad) return vsq_error(VSQ_ENOMEM, "activations: out of memory");
+    if (nonfinite) {
+        vsq_status st = vsq_check_finite(x, m * k, "activations"); /* the usual message */
+        return st ? st : vsq_error(VSQ_ENONFINITE, "activations: not finite");
+    }
+    out->max_code = mc;
+    out->max_scale = ms;
+    return VSQ_OK;
+}
+
 vsq_status vsqk_quantize_act_t(const vsq_format *fmt, const float *x, size_t m, size_t k,
                               vsq_packed_a *out, int threads) {
     if (!fmt || !x || !out) return vsq_error(VSQ_EINVAL, "quantize activations: null argument");
@@ -98,13 +135,17 @@ vsq_status vsqk_quantize_act_t(const vsq_format *fmt, const float *x, size_t m, 
         vsq_qtensor_free(&q);
         return st;
     }
+    int nt = threads > 0 ? threads : omp_get_max_threads();
+    if (m * k < (1u << 16) || m < 2) nt = 1;
+    if (vsq_isa_active() != VSQ_ISA_REF) {
+        if ((st = vsqk_a_shape(fmt, m, k, out))) return st;
+        return act_fast(fmt, x, m, k, out, nt);
+    }
     if ((st = vsq_check_finite(x, m * k, "activations")) || (st = vsqk_a_shape(fmt, m, k, out)))
         return st;
     vsqk_qrow_fn qrow = vsqk_select_qrow();
     int mc = 0;
     uint32_t ms = 0;
-    int nt = threads > 0 ? threads : omp_get_max_threads();
-    if (m * k < (1u << 16) || m < 2) nt = 1;
 #pragma omp parallel for schedule(static) reduction(max : mc, ms) num_threads(nt)
     for (size_t i = 0; i < m; i++) {
         int c;
