@@ -27,6 +27,20 @@
 
 #define AI static inline __attribute__((always_inline))
 
+#ifndef VSQK_PF_DIST
+#define VSQK_PF_DIST 1536
+#endif
+/* The weights are one sequential stream per thread: request the lines a
+ * few chunks ahead (a chunk is up to 3 lines), so that the many short
+ * matrices of an LLM decode step do not wait for the hardware prefetcher
+ * to ramp up at every start. */
+#define PREFETCH_AHEAD(p)                                                                      \
+    do {                                                                                       \
+        _mm_prefetch((const char *)(p) + VSQK_PF_DIST, _MM_HINT_T0);                           \
+        _mm_prefetch((const char *)(p) + VSQK_PF_DIST + 64, _MM_HINT_T0);                      \
+        _mm_prefetch((const char *)(p) + VSQK_PF_DIST + 128, _MM_HINT_T0);                     \
+    } while (0)
+
 /* The chunk's 64 unsigned codes of one row as bytes: lo = elements 0..31,
  * hi = elements 32..63 (layouts: docs/kernels.md). */
 AI void unpack_u8(const uint8_t *p, int cb, __m256i *lo, __m256i *hi) {
@@ -89,6 +103,7 @@ AI void gemv8_panel(const vsq_packed_w *w, const uint8_t *pp, const int8_t *a8,
     __m256i even = _mm256_setzero_si256(), odd = _mm256_setzero_si256();
     for (size_t c = 0; c < nch; c++) {
         const uint8_t *ch = pp + c * w->chunk_bytes;
+        PREFETCH_AHEAD(ch);
         __m256i a0 = _mm256_loadu_si256((const __m256i *)(a8 + 64 * c));
         __m256i a1 = _mm256_loadu_si256((const __m256i *)(a8 + 64 * c + 32));
         __m256i c0 = _mm256_setzero_si256(), c1 = c0;

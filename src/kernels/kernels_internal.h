@@ -101,6 +101,7 @@ double vsqk_peak_int8_avx2(long iters);
 double vsqk_peak_madd16_avx2(long iters);
 double vsqk_peak_fma_avx2(long iters);
 double vsqk_peak_vnni_avx512(long iters); /* AVX-512 VNNI CPUs only */
+float vsqk_read_avx2(const float *a, size_t n); /* n % 128 == 0, a 32-byte aligned */
 vsqk_qrow_fn vsqk_select_qrow(void);
 
 #endif
