@@ -127,6 +127,14 @@ vsq_status vsq_linear_q(const vsq_packed_w *w, const vsq_format *afmt, const flo
                         size_t m, const float *bias, float *y, int threads,
                         vsq_packed_a *scratch);
 
+/* fp32 y = W x (W rows x cols, row-major): the float baseline of LLM
+ * decode. Fixed summation order (8 partial sums per row over stride-8
+ * groups, then the tail), bit-identical for every ISA and thread count;
+ * the AVX2 variant streams 4 rows at once. threads <= 0: OpenMP default
+ * (used only from 2^18 weights up). */
+void vsq_matvec_f32(const float *w, const float *x, float *y, size_t rows, size_t cols,
+                    int threads);
+
 #ifdef __cplusplus
 }
 #endif

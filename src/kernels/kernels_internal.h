@@ -104,4 +104,10 @@ double vsqk_peak_vnni_avx512(long iters); /* AVX-512 VNNI CPUs only */
 float vsqk_read_avx2(const float *a, size_t n); /* n % 128 == 0, a 32-byte aligned */
 vsqk_qrow_fn vsqk_select_qrow(void);
 
+/* fp32 mat-vec (matvec_f32*.c): one row's fixed-order dot, and rows
+ * r0..r1-1 on AVX2 with the same operations in the same order. */
+float vsqk_dot8_ref(const float *w, const float *x, size_t cols);
+void vsqk_matvec_rows_avx2(const float *w, const float *x, float *y, size_t r0, size_t r1,
+                           size_t cols);
+
 #endif

@@ -3,9 +3,9 @@
  * (sequential float sums) so greedy decoding reproduces it exactly.
  */
 #include "models/llm/llm.h"
+#include "vsq/kernels.h"
 
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,31 +69,6 @@ static void softmax(float *x, int n) {
     for (int i = 0; i < n; i++) x[i] /= sum;
 }
 
-/* y = W x. Eight independent partial sums per row let the compiler use
- * SIMD (a single running sum is latency-bound); the summation order is
- * fixed, so results do not depend on the machine or thread count. Large
- * matrices are split by rows over `threads` (as the packed kernels are),
- * so that fp32 and integer decode speeds compare at equal thread counts. */
-static void matmul(float *y, const float *x, const float *w, int rows, int cols, int threads) {
-    int c8 = cols & ~7, nt = threads > 0 ? threads : omp_get_max_threads();
-    int par = nt > 1 && (size_t)rows * (size_t)cols >= LLM_PAR_MIN_WEIGHTS;
-#pragma omp parallel for schedule(static) num_threads(nt) if (par)
-    for (int i = 0; i < rows; i++) {
-        const float *wr = w + (size_t)i * cols;
-        float acc[8] = {0};
-        for (int j = 0; j < c8; j += 8) {
-            /* the rows are one sequential stream: request lines 1.5 KiB
-             * ahead, as the packed kernels do, so that fp32 is not held
-             * below the memory bandwidth (benchmark fairness) */
-            __builtin_prefetch(wr + j + 384, 0, 3);
-            for (int k = 0; k < 8; k++) acc[k] += wr[j + k] * x[j + k];
-        }
-        float v = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-        for (int j = c8; j < cols; j++) v += wr[j] * x[j];
-        y[i] = v;
-    }
-}
-
 /* Integer path, reference kernel: quantize the activation row, multiply
  * the unpacked codes. */
 static vsq_status linear_int(const llm_model *m, float *y, const float *x, const llm_mat *w) {
@@ -124,7 +99,8 @@ static vsq_status linear(const llm_model *m, llm_state *s, float *y, const float
         if (st) return st;
         x = s->aq;
     }
-    matmul(y, x, w->w, w->rows, w->cols, m->threads);
+    /* fixed summation order, same result on every ISA (vsq/kernels.h) */
+    vsq_matvec_f32(w->w, x, y, (size_t)w->rows, (size_t)w->cols, m->threads);
     return VSQ_OK;
 }
 
