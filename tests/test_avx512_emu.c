@@ -17,6 +17,7 @@
 
 #include "kernels/kernels_internal.h"
 #include "vsq/vsq.h"
+#include "kernel_testutil.h"
 
 #ifndef VSQ_NO_SIMDE
 void vsqk_gemv8_avx512emu(const vsq_packed_a *a, const vsq_packed_w *w, size_t p0, size_t p1,
@@ -25,23 +26,9 @@ void vsqk_panel_avx512emu(const vsq_packed_a *a, const vsq_packed_w *w, size_t p
                           size_t i1, void *out, void *scratch, const vsqk_gemv8 *g8);
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
-static uint32_t rnd(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)(rng >> 11);
-}
-static float gauss(void) {
-    float s = 0;
-    for (int i = 0; i < 6; i++) s += (float)(rnd() % 2000001) / 1e6f - 1.0f;
-    return s * 0.7f * (rnd() % 41 == 0 ? 15.0f : 1.0f);
-}
-
-static vsq_format F(const char *spec) {
-    vsq_format f;
-    assert_int_equal(vsq_format_parse(spec, &f), VSQ_OK);
-    return f;
-}
+static uint32_t rnd(void) { return kt_rnd(&rng); }
+static float gauss(void) { return kt_gauss(&rng, 1); }
+static vsq_format F(const char *spec) { return kt_format(spec); }
 
 typedef struct {
     vsq_qtensor qw, qa;

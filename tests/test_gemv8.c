@@ -17,25 +17,12 @@
 
 #include "kernels/kernels_internal.h"
 #include "vsq/vsq.h"
+#include "kernel_testutil.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint32_t rnd(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)(rng >> 11);
-}
-static float gauss(void) {
-    float s = 0;
-    for (int i = 0; i < 6; i++) s += (float)(rnd() % 2000001) / 1e6f - 1.0f;
-    return s * 0.7f * (rnd() % 41 == 0 ? 15.0f : 1.0f);
-}
-
-static vsq_format F(const char *spec) {
-    vsq_format f;
-    assert_int_equal(vsq_format_parse(spec, &f), VSQ_OK);
-    return f;
-}
+static uint32_t rnd(void) { return kt_rnd(&rng); }
+static float gauss(void) { return kt_gauss(&rng, 1); }
+static vsq_format F(const char *spec) { return kt_format(spec); }
 
 /* Quantize random (or extreme) operands, pack them, run the packed GEMV
  * on every ISA and compare with vsq_gemm_ref; returns whether the int8
