@@ -24,7 +24,9 @@ static int act_int8_bound(const vsq_packed_a *a) {
  * vector 16 products times sw; the product with sa is taken in int64. */
 static int lanes_exact(const vsq_packed_w *w, int ca) {
     double cw = w->max_code ? w->max_code : 1, sw = w->max_scale ? w->max_scale : 1;
-    return 2.0 * cw * ca <= 32767.0 && sw <= 32767.0 && 16.0 * cw * ca * sw <= INT32_LIM;
+    /* 3/4/6-bit: vphaddw adds two corrected vpmaddubsw lanes in int16 */
+    int pairs_ok = w->cbits == 8 || 4.0 * cw * ca <= 32767.0;
+    return pairs_ok && 2.0 * cw * ca <= 32767.0 && sw <= 32767.0 && 16.0 * cw * ca * sw <= INT32_LIM;
 }
 
 /* vpshufb controls: per int16 lane, the byte index of row r's scale for
@@ -38,6 +40,19 @@ static void scale_controls(int V, uint8_t ctl[4][2][32]) {
                 for (int t = 0; t < 8; t++) {
                     ctl[r][h][16 * L + 2 * t] = (uint8_t)(4 * ((32 * h + 16 * L) / V) + r);
                     ctl[r][h][16 * L + 2 * t + 1] = 0x80;
+                }
+}
+
+/* The same for a pair of rows (2p, 2p+1) after vphaddw merged them: int16
+ * lanes 0-3 of each 128-bit lane belong to row 2p, lanes 4-7 to 2p+1. */
+static void pair_controls(int V, uint8_t ctl[2][2][32]) {
+    for (int p = 0; p < 2; p++)
+        for (int h = 0; h < 2; h++)
+            for (int L = 0; L < 2; L++)
+                for (int t = 0; t < 8; t++) {
+                    int r = 2 * p + t / 4;
+                    ctl[p][h][16 * L + 2 * t] = (uint8_t)(4 * ((32 * h + 16 * L) / V) + r);
+                    ctl[p][h][16 * L + 2 * t + 1] = 0x80;
                 }
 }
 
@@ -57,6 +72,7 @@ static int supported(const vsq_packed_a *a, const vsq_packed_w *w, vsq_isa isa, 
     return lanes_exact(w, ca);
 }
 
+
 int vsqk_gemv8_prepare(const vsq_packed_a *a, const vsq_packed_w *w, vsqk_gemv8 *g, vsq_isa isa) {
     memset(g, 0, sizeof *g);
     if (!supported(a, w, isa, act_int8_bound(a))) return 0;
@@ -71,6 +87,7 @@ int vsqk_gemv8_prepare(const vsq_packed_a *a, const vsq_packed_w *w, vsqk_gemv8 
         return 0;
     }
     scale_controls(a->vec_len, g->ctl);
+    pair_controls(a->vec_len, g->ctl2);
     size_t v = (size_t)a->vec_len;
     for (size_t i = 0; i < m; i++) {
         const int16_t *c = a->codes + i * kp;

@@ -12,8 +12,10 @@
  *     lane the exact code * a pair sum (no sign extension of the codes);
  *   - 8-bit codes (u * a pairs could saturate) are used signed instead:
  *     vpmaddubsw(|w|, sign(a, w)), exact while a != -128;
- *   - vpmaddwd with the weight scales sw (picked per lane by vpshufb from
- *     the 4 rows' scale bytes) sums pairs into int32 and applies sw;
+ *   - for 3/4/6-bit codes, vphaddw first adds pairs of lanes of two rows
+ *     (exact in int16), so one vpmaddwd serves two rows; vpmaddwd with the
+ *     weight scales sw (picked per lane by vpshufb from the rows' scale
+ *     bytes) sums into int32 and applies sw;
  *   - a vphaddd tree gathers the 4 rows' per-vector sums (int32, exact:
  *     bound checked by vsqk_gemv8_prepare), and vpmuldq multiplies them by
  *     the activation scale sa into int64 accumulators (4 per chunk for all
@@ -97,7 +99,8 @@ AI __m256i rows4(__m256i q0, __m256i q1, __m256i q2, __m256i q3) {
  * rows' per-vector sums into one register per half, so sa needs only two
  * vpmulld per chunk (the multiply port is this kernel's bottleneck). */
 AI void gemv8_panel(const vsq_packed_w *w, const uint8_t *pp, const int8_t *a8,
-                    const int16_t *corr, const int32_t *sap, const __m256i ctl[4][2], int cb,
+                    const int16_t *corr, const int32_t *sap, const __m256i ctl[4][2],
+                    const __m256i ctl2[2][2], int cb,
                     int V, int64_t out[4]) {
     size_t nch = w->kp / VSQK_CHUNK, cbytes = w->code_bytes;
     __m256i even = _mm256_setzero_si256(), odd = _mm256_setzero_si256();
@@ -112,32 +115,41 @@ AI void gemv8_panel(const vsq_packed_w *w, const uint8_t *pp, const int8_t *a8,
             c1 = _mm256_loadu_si256((const __m256i *)(corr + 32 * c + 16));
         }
         __m256i sc = load_scales(ch + VSQK_NR * cbytes, V);
-        __m256i qlo[4], qhi[4];
-        for (int r = 0; r < 4; r++) {
-            __m256i plo, phi;
-            if (cb == 8) { /* signed codes: |w| x sign(a, w) */
-                const __m256i flip = _mm256_set1_epi8((char)0x80);
+        __m256i l, h; /* lane 4L + r: row r's dot . sw over 16 elements */
+        if (cb == 8) { /* signed codes: |w| x sign(a, w); one vpmaddwd per row */
+            const __m256i flip = _mm256_set1_epi8((char)0x80);
+            __m256i qlo[4], qhi[4];
+            for (int r = 0; r < 4; r++) {
                 const uint8_t *p = ch + r * cbytes;
                 __m256i lo = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)p), flip);
                 __m256i hi = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(p + 32)), flip);
-                plo = _mm256_maddubs_epi16(_mm256_abs_epi8(lo), _mm256_sign_epi8(a0, lo));
-                phi = _mm256_maddubs_epi16(_mm256_abs_epi8(hi), _mm256_sign_epi8(a1, hi));
-            } else {
+                __m256i plo = _mm256_maddubs_epi16(_mm256_abs_epi8(lo), _mm256_sign_epi8(a0, lo));
+                __m256i phi = _mm256_maddubs_epi16(_mm256_abs_epi8(hi), _mm256_sign_epi8(a1, hi));
+                qlo[r] = _mm256_madd_epi16(plo, _mm256_shuffle_epi8(sc, ctl[r][0]));
+                qhi[r] = _mm256_madd_epi16(phi, _mm256_shuffle_epi8(sc, ctl[r][1]));
+            }
+            l = rows4(qlo[0], qlo[1], qlo[2], qlo[3]);
+            h = rows4(qhi[0], qhi[1], qhi[2], qhi[3]);
+        } else { /* vphaddw merges row pairs first: half the vpmaddwd */
+            __m256i plo[4], phi[4];
+            for (int r = 0; r < 4; r++) {
                 __m256i lo, hi;
                 unpack_u8(ch + r * cbytes, cb, &lo, &hi);
-                plo = _mm256_add_epi16(_mm256_maddubs_epi16(lo, a0), c0);
-                phi = _mm256_add_epi16(_mm256_maddubs_epi16(hi, a1), c1);
+                plo[r] = _mm256_add_epi16(_mm256_maddubs_epi16(lo, a0), c0);
+                phi[r] = _mm256_add_epi16(_mm256_maddubs_epi16(hi, a1), c1);
             }
-            qlo[r] = _mm256_madd_epi16(plo, _mm256_shuffle_epi8(sc, ctl[r][0]));
-            qhi[r] = _mm256_madd_epi16(phi, _mm256_shuffle_epi8(sc, ctl[r][1]));
+            l = _mm256_hadd_epi32(
+                _mm256_madd_epi16(_mm256_hadd_epi16(plo[0], plo[1]), _mm256_shuffle_epi8(sc, ctl2[0][0])),
+                _mm256_madd_epi16(_mm256_hadd_epi16(plo[2], plo[3]), _mm256_shuffle_epi8(sc, ctl2[1][0])));
+            h = _mm256_hadd_epi32(
+                _mm256_madd_epi16(_mm256_hadd_epi16(phi[0], phi[1]), _mm256_shuffle_epi8(sc, ctl2[0][1])),
+                _mm256_madd_epi16(_mm256_hadd_epi16(phi[2], phi[3]), _mm256_shuffle_epi8(sc, ctl2[1][1])));
         }
         /* sap lanes 0..7 (elements 0..31) hold the same sa per 4 lanes as
          * the row sums of the matching half need; vpmuldq takes the even
          * int32 lanes, so the odd rows are shifted down first */
         __m256i s0 = _mm256_loadu_si256((const __m256i *)(sap + 16 * c));
         __m256i s1 = _mm256_loadu_si256((const __m256i *)(sap + 16 * c + 8));
-        __m256i l = rows4(qlo[0], qlo[1], qlo[2], qlo[3]);
-        __m256i h = rows4(qhi[0], qhi[1], qhi[2], qhi[3]);
         even = _mm256_add_epi64(even, _mm256_add_epi64(_mm256_mul_epi32(l, s0),
                                                        _mm256_mul_epi32(h, s1)));
         odd = _mm256_add_epi64(odd, _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(l, 32), s0),
@@ -155,14 +167,15 @@ AI void gemv8_panel(const vsq_packed_w *w, const uint8_t *pp, const int8_t *a8,
 /* Panels p0..p1-1 for every activation row: out[i * n_panels * 4 + 4p + r]. */
 AI void gemv8_panels(const vsq_packed_a *a, const vsq_packed_w *w, size_t p0, size_t p1,
                      int64_t *out, const vsqk_gemv8 *g, int cb, int V) {
-    __m256i ctl[4][2];
+    __m256i ctl[4][2], ctl2[2][2];
     memcpy(ctl, g->ctl, sizeof ctl);
+    memcpy(ctl2, g->ctl2, sizeof ctl2);
     size_t kp = a->kp, np = w->n_panels;
     for (size_t p = p0; p < p1; p++) {
         const uint8_t *pp = w->data + p * w->panel_bytes;
         _mm_prefetch((const char *)(pp + w->panel_bytes), _MM_HINT_T0);
         for (size_t i = 0; i < a->m; i++)
-            gemv8_panel(w, pp, g->c8 + i * kp, g->corr + i * kp / 2, g->sap + i * kp / 4, ctl, cb,
+            gemv8_panel(w, pp, g->c8 + i * kp, g->corr + i * kp / 2, g->sap + i * kp / 4, ctl, ctl2, cb,
                         V, out + i * np * VSQK_NR + p * VSQK_NR);
     }
 }

@@ -41,6 +41,7 @@ typedef struct {
     int32_t *corr4;
     int32_t *sap;
     uint8_t ctl[4][2][32];
+    uint8_t ctl2[2][2][32]; /* per row pair (2p, 2p+1), after vphaddw */
 } vsqk_gemv8;
 
 /* A kernel computes, for one panel of 4 weight rows and activation rows
