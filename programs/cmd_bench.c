@@ -389,7 +389,18 @@ static int cmd_bench_run(int argc, char **argv) {
     };
     const bcase *cases = quick ? quickc : full;
     size_t ncases = quick ? sizeof quickc / sizeof *quickc : sizeof full / sizeof *full;
-    int rc = CLI_OK;
+    int rc = CLI_OK, matched = 0;
+    for (size_t i = 0; i < ncases; i++) /* fail before minutes of measuring */
+        matched += selected(only, cases[i].kernel, cases[i].label, cases[i].wspec, cases[i].m,
+                            cases[i].n, cases[i].k);
+    size_t qn = quick ? 256 : 4096, qk = quick ? 1024 : 4096, an = quick ? 64 : 512;
+    matched += selected(only, "quantize_w", "", "int4:v16:s6", 0, qn, qk) ||
+               selected(only, "quantize_a", "", "int8:v16:s10", an, 0, qk);
+    if (!matched) {
+        free(js.s);
+        return cli_fail(CLI_BADINPUT, "--only '%s' matches no benchmark case (their "
+                                      "descriptions are printed by a run without --only)", only);
+    }
     for (int ti = 0; ti < nt && rc == CLI_OK; ti++) {
         limits L = {tlist[ti], 0, 0, 0, 0};
         L.mem_gbps = mem_read_gbps(tlist[ti], quick ? (size_t)128 << 20 : (size_t)512 << 20);
@@ -413,13 +424,13 @@ static int cmd_bench_run(int argc, char **argv) {
             if (selected(only, c->kernel, c->label, c->wspec, c->m, c->n, c->k))
                 rc = run_case(&js, &first, c, tlist[ti], &L, min_s);
         }
-        size_t qn = quick ? 256 : 4096, qk = quick ? 1024 : 4096, an = quick ? 64 : 512;
         if (selected(only, "quantize_w", "", "int4:v16:s6", 0, qn, qk))
             run_quant(&js, &first, "int4:v16:s6", qn, qk, tlist[ti], &L, min_s, 1);
         if (selected(only, "quantize_a", "", "int8:v16:s10", an, 0, qk))
             run_quant(&js, &first, "int8:v16:s10", an, qk, tlist[ti], &L, min_s, 0);
     }
     sb_printf(&js, "\n]\n");
+
     if (rc == CLI_OK && cli_write_text(json, js.s) != 0) rc = CLI_FAIL;
     free(js.s);
     return rc;
