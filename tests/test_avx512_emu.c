@@ -21,7 +21,7 @@
 
 #ifndef VSQ_NO_SIMDE
 void vsqk_gemv8_avx512emu(const vsq_packed_a *a, const vsq_packed_w *w, size_t p0, size_t p1,
-                          int64_t *out, const vsqk_gemv8 *g);
+                          void *out, const vsqk_gemv8 *g);
 void vsqk_panel_avx512emu(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel, size_t i0,
                           size_t i1, void *out, void *scratch, const vsqk_gemv8 *g8);
 

@@ -32,19 +32,27 @@ static void finalize_two(const vsq_packed_a *a, const vsq_packed_w *w, size_t i,
 }
 
 /* The int8 GEMV path: blocks of panels per thread, one kernel call per
- * block (no per-panel scratch or dispatch), then finalization. */
+ * block (no per-panel scratch or dispatch), then finalization: exact
+ * int64 sums (two-level) or double sums (single-level), as the panel loop. */
 static vsq_status gemv8_run(const vsq_packed_a *a, const vsq_packed_w *w, const vsqk_gemv8 *g,
                             float *y, int64_t *acc, int nt, vsqk_gemv8_fn kernel) {
     size_t m = a->m, np = w->n_panels, blk = 16, nb = (np + blk - 1) / blk;
-    int64_t *o = malloc(m * np * VSQK_NR * sizeof *o);
+    void *o = malloc(m * np * VSQK_NR * 8); /* int64 or double */
     if (!o) return vsq_error(VSQ_ENOMEM, "gemm packed: out of memory for %zu sums", m * np * 4);
     if ((size_t)nt > nb) nt = (int)nb;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (size_t b = 0; b < nb; b++)
         kernel(a, w, b * blk, b * blk + blk < np ? b * blk + blk : np, o, g);
     for (size_t i = 0; i < m; i++)
-        for (size_t row = 0; row < w->n; row++)
-            finalize_two(a, w, i, row, o[i * np * VSQK_NR + row], y, acc);
+        for (size_t row = 0; row < w->n; row++) {
+            size_t k = i * np * VSQK_NR + row;
+            if (w->two_level) {
+                finalize_two(a, w, i, row, ((int64_t *)o)[k], y, acc);
+            } else {
+                if (acc) acc[i * w->n + row] = 0;
+                y[i * w->n + row] = (float)((double *)o)[k];
+            }
+        }
     free(o);
     return VSQ_OK;
 }

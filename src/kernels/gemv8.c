@@ -23,7 +23,8 @@ static int act_int8_bound(const vsq_packed_a *a) {
  * lane 4 products times sw, and a row sum of one 16-element part of a
  * vector 16 products times sw; the product with sa is taken in int64. */
 static int lanes_exact(const vsq_packed_w *w, int ca) {
-    double cw = w->max_code ? w->max_code : 1, sw = w->max_scale ? w->max_scale : 1;
+    double cw = w->max_code ? w->max_code : 1;
+    double sw = w->two_level && w->max_scale ? w->max_scale : 1; /* float scales: not in lanes */
     /* 3/4/6-bit: vphaddw adds two corrected vpmaddubsw lanes in int16 */
     int pairs_ok = w->cbits == 8 || 4.0 * cw * ca <= 32767.0;
     return pairs_ok && 2.0 * cw * ca <= 32767.0 && sw <= 32767.0 && 16.0 * cw * ca * sw <= INT32_LIM;
@@ -58,7 +59,11 @@ static void pair_controls(int V, uint8_t ctl[2][2][32]) {
 
 /* Which operand pairs each ISA's int8 path handles exactly. */
 static int supported(const vsq_packed_a *a, const vsq_packed_w *w, vsq_isa isa, int ca) {
-    if (!a->two_level || !w->two_level || w->stype != VSQ_PSCALE_U8) return 0;
+    /* two-level with u8 scales; on AVX2 GEMV also single-level float scales */
+    int two = a->two_level && w->two_level && w->stype == VSQ_PSCALE_U8;
+    int single = !a->two_level && !w->two_level && isa == VSQ_ISA_AVX2 &&
+                 (w->stype == VSQ_PSCALE_F16 || w->stype == VSQ_PSCALE_F32);
+    if (!two && !single) return 0;
     if (w->kp != a->kp || a->vec_len != w->vec_len || !a->fmt.bits) return 0;
     if (a->fmt.elem == VSQ_ELEM_UINT ? a->fmt.bits > 7 : a->fmt.bits > 8) return 0;
     if (ca > 128) return 0;
@@ -81,7 +86,7 @@ int vsqk_gemv8_prepare(const vsq_packed_a *a, const vsq_packed_w *w, vsqk_gemv8 
     g->c8 = malloc(m * kp);
     if (avx2) g->corr = malloc(m * kp / 2 * sizeof *g->corr);
     else g->corr4 = malloc(m * kp / 4 * sizeof *g->corr4);
-    g->sap = malloc(m * kp / 4 * sizeof *g->sap);
+    g->sap = malloc(m * kp / 4 * sizeof *g->sap); /* integer sa (two-level only) */
     if (!g->c8 || !(avx2 ? (void *)g->corr : (void *)g->corr4) || !g->sap) {
         vsqk_gemv8_free(g);
         return 0;
@@ -102,7 +107,8 @@ int vsqk_gemv8_prepare(const vsq_packed_a *a, const vsq_packed_w *w, vsqk_gemv8 
                     -w->off * (c[4 * l] + c[4 * l + 1] + c[4 * l + 2] + c[4 * l + 3]);
         /* lane l of a chunk covers elements 4l..4l+3 of that chunk */
         const double *sa = a->scale + i * a->n_vec;
-        for (size_t l = 0; l < kp / 4; l++) g->sap[i * kp / 4 + l] = (int32_t)sa[l * 4 / v];
+        if (a->two_level)
+            for (size_t l = 0; l < kp / 4; l++) g->sap[i * kp / 4 + l] = (int32_t)sa[l * 4 / v];
     }
     return 1;
 }

@@ -65,11 +65,12 @@ void vsqk_panel_avx2(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel,
 int vsqk_gemv8_prepare(const vsq_packed_a *a, const vsq_packed_w *w, vsqk_gemv8 *g, vsq_isa isa);
 void vsqk_gemv8_free(vsqk_gemv8 *g);
 /* Panels p0..p1-1 x all activation rows (m < 4) on the int8 path:
- * out[i * n_panels * 4 + 4p + r] = exact int64 sums. */
+ * out[i * n_panels * 4 + 4p + r] = exact int64 sums (two-level), or double
+ * sums (single-level float scales, AVX2 only). */
 void vsqk_gemv8_avx2(const vsq_packed_a *a, const vsq_packed_w *w, size_t p0, size_t p1,
-                     int64_t *out, const vsqk_gemv8 *g);
+                     void *out, const vsqk_gemv8 *g);
 typedef void (*vsqk_gemv8_fn)(const vsq_packed_a *a, const vsq_packed_w *w, size_t p0, size_t p1,
-                              int64_t *out, const vsqk_gemv8 *g);
+                              void *out, const vsqk_gemv8 *g);
 
 /* AVX-512 VNNI micro-kernels (vnni_avx512.c): the GEMV of vsqk_gemv8_avx2
  * and a GEMM panel kernel (two-level, u8 scales, int8 activations, all
@@ -77,7 +78,7 @@ typedef void (*vsqk_gemv8_fn)(const vsq_packed_a *a, const vsq_packed_w *w, size
  * The same source compiled against SIMDe (tests/avx512_emu.c) provides
  * the *_avx512emu twins that the tests run on CPUs without AVX-512. */
 void vsqk_gemv8_avx512(const vsq_packed_a *a, const vsq_packed_w *w, size_t p0, size_t p1,
-                       int64_t *out, const vsqk_gemv8 *g);
+                       void *out, const vsqk_gemv8 *g);
 void vsqk_panel_avx512(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel, size_t i0,
                        size_t i1, void *out, void *scratch, const vsqk_gemv8 *g8);
 

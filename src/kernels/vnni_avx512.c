@@ -134,8 +134,8 @@ AI void gemv_panels(const vsq_packed_a *a, const vsq_packed_w *w, size_t p0, siz
 
 #define GEMV(CB, V)                                                                            \
     static void gemv_##CB##_##V(const vsq_packed_a *a, const vsq_packed_w *w, size_t p0,        \
-                                size_t p1, int64_t *out, const vsqk_gemv8 *g) {                \
-        gemv_panels(a, w, p0, p1, out, g, CB, V);                                              \
+                                size_t p1, void *out, const vsqk_gemv8 *g) {                   \
+        gemv_panels(a, w, p0, p1, (int64_t *)out, g, CB, V);                                   \
     }
 GEMV(3, 16) GEMV(3, 32) GEMV(3, 64) GEMV(4, 16) GEMV(4, 32) GEMV(4, 64)
 GEMV(6, 16) GEMV(6, 32) GEMV(6, 64) GEMV(8, 16) GEMV(8, 32) GEMV(8, 64)
@@ -144,7 +144,7 @@ static int cb_index(int cb) { return cb == 3 ? 0 : cb == 4 ? 1 : cb == 6 ? 2 : 3
 static int v_index(int V) { return V == 16 ? 0 : V == 32 ? 1 : 2; }
 
 void VSQK_A512(vsqk_gemv8)(const vsq_packed_a *a, const vsq_packed_w *w, size_t p0, size_t p1,
-                           int64_t *out, const vsqk_gemv8 *g) {
+                           void *out, const vsqk_gemv8 *g) {
     static const vsqk_gemv8_fn t[4][3] = {{gemv_3_16, gemv_3_32, gemv_3_64},
                                           {gemv_4_16, gemv_4_32, gemv_4_64},
                                           {gemv_6_16, gemv_6_32, gemv_6_64},
