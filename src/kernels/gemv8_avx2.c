@@ -33,15 +33,14 @@
 #define VSQK_PF_DIST 4096
 #endif
 /* The weights are one sequential stream per thread: request the lines
- * ~28 chunks (4 KiB) ahead, 3 lines per chunk, so that the many short
- * matrices of an LLM decode step do not wait for the hardware prefetcher
- * to ramp up at every start (1.5-8 KiB measured within noise; 4 KiB best
- * on the 16384^2 GEMV on this CPU). */
-#define PREFETCH_AHEAD(p)                                                                      \
-    do {                                                                                       \
-        _mm_prefetch((const char *)(p) + VSQK_PF_DIST, _MM_HINT_T0);                           \
-        _mm_prefetch((const char *)(p) + VSQK_PF_DIST + 64, _MM_HINT_T0);                      \
-        _mm_prefetch((const char *)(p) + VSQK_PF_DIST + 128, _MM_HINT_T0);                     \
+ * 4 KiB ahead, as many per chunk as a chunk spans (one more for
+ * alignment), so that the many short matrices of an LLM decode step do
+ * not wait for the hardware prefetcher to ramp up at every start
+ * (1.5-8 KiB measured within noise; 4 KiB best on the 16384^2 GEMV). */
+#define PREFETCH_AHEAD(p, cb)                                                                  \
+    do { /* a chunk: 4 rows x 8 cb code bytes + ~16 scale bytes */                          \
+        for (int pf_ = 0; pf_ <= (32 * (cb) + 16 + 63) / 64; pf_++)                            \
+            _mm_prefetch((const char *)(p) + VSQK_PF_DIST + 64 * pf_, _MM_HINT_T0);            \
     } while (0)
 
 /* The chunk's 64 unsigned codes of one row as bytes: lo = elements 0..31,
@@ -137,7 +136,7 @@ AI void gemv8_panel(const vsq_packed_w *w, const uint8_t *pp, const int8_t *a8,
     __m256d acc = _mm256_setzero_pd();
     for (size_t c = 0; c < nch; c++) {
         const uint8_t *ch = pp + c * w->chunk_bytes;
-        PREFETCH_AHEAD(ch);
+        PREFETCH_AHEAD(ch, cb);
         __m256i a0 = _mm256_loadu_si256((const __m256i *)(a8 + 64 * c));
         __m256i a1 = _mm256_loadu_si256((const __m256i *)(a8 + 64 * c + 32));
         __m256i c0 = _mm256_setzero_si256(), c1 = c0;
