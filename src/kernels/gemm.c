@@ -37,7 +37,9 @@ static void finalize_two(const vsq_packed_a *a, const vsq_packed_w *w, size_t i,
 static vsq_status gemv8_run(const vsq_packed_a *a, const vsq_packed_w *w, const vsqk_gemv8 *g,
                             float *y, int64_t *acc, int nt, vsqk_gemv8_fn kernel) {
     size_t m = a->m, np = w->n_panels, blk = 16, nb = (np + blk - 1) / blk;
-    void *o = malloc(m * np * VSQK_NR * 8); /* int64 or double */
+    size_t obytes = m * np * VSQK_NR * 8; /* int64 or double sums */
+    void *o = vsqk_tls_buffer(VSQK_TLS_GEMV_OUT, obytes), *owned = NULL;
+    if (!o) o = owned = malloc(obytes);
     if (!o) return vsq_error(VSQ_ENOMEM, "gemm packed: out of memory for %zu sums", m * np * 4);
     if ((size_t)nt > nb) nt = (int)nb;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
@@ -53,7 +55,7 @@ static vsq_status gemv8_run(const vsq_packed_a *a, const vsq_packed_w *w, const 
                 y[i * w->n + row] = (float)((double *)o)[k];
             }
         }
-    free(o);
+    free(owned);
     return VSQ_OK;
 }
 

@@ -83,14 +83,18 @@ int vsqk_gemv8_prepare(const vsq_packed_a *a, const vsq_packed_w *w, vsqk_gemv8 
     if (!supported(a, w, isa, act_int8_bound(a))) return 0;
     size_t m = a->m, kp = a->kp;
     int avx2 = isa == VSQ_ISA_AVX2;
-    g->c8 = malloc(m * kp);
-    if (avx2) g->corr = malloc(m * kp / 2 * sizeof *g->corr);
-    else g->corr4 = malloc(m * kp / 4 * sizeof *g->corr4);
-    g->sap = malloc(m * kp / 4 * sizeof *g->sap); /* integer sa (two-level only) */
-    if (!g->c8 || !(avx2 ? (void *)g->corr : (void *)g->corr4) || !g->sap) {
-        vsqk_gemv8_free(g);
-        return 0;
+    /* one block: int8 codes (kp), offset terms (kp bytes either way), sa (kp) */
+    size_t bytes = 3 * m * kp;
+    g->block = vsqk_tls_buffer(VSQK_TLS_GEMV_A, bytes);
+    if (!g->block) {
+        g->block = aligned_alloc(64, bytes);
+        g->owned = 1;
     }
+    if (!g->block) return 0;
+    g->c8 = g->block;
+    if (avx2) g->corr = (int16_t *)(g->c8 + m * kp);
+    else g->corr4 = (int32_t *)(g->c8 + m * kp);
+    g->sap = (int32_t *)(g->c8 + 2 * m * kp);
     scale_controls(a->vec_len, g->ctl);
     pair_controls(a->vec_len, g->ctl2);
     size_t v = (size_t)a->vec_len;
@@ -114,9 +118,6 @@ int vsqk_gemv8_prepare(const vsq_packed_a *a, const vsq_packed_w *w, vsqk_gemv8 
 }
 
 void vsqk_gemv8_free(vsqk_gemv8 *g) {
-    free(g->c8);
-    free(g->corr);
-    free(g->corr4);
-    free(g->sap);
+    if (g->owned) free(g->block);
     memset(g, 0, sizeof *g);
 }

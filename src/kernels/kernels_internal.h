@@ -42,6 +42,8 @@ typedef struct {
     int32_t *sap;
     uint8_t ctl[4][2][32];
     uint8_t ctl2[2][2][32]; /* per row pair (2p, 2p+1), after vphaddw */
+    void *block;            /* the arrays above, in one allocation */
+    int owned;              /* 1: block is malloc'ed; 0: a thread scratch buffer */
 } vsqk_gemv8;
 
 /* A kernel computes, for one panel of 4 weight rows and activation rows
@@ -94,6 +96,12 @@ void vsqk_quantize_row_ref(const vsq_format *fmt, const float *x, size_t k, size
 void vsqk_quantize_row_avx2(const vsq_format *fmt, const float *x, size_t k, size_t kp,
                             int16_t *codes, double *scale, float *gamma, int *max_code,
                             uint32_t *max_scale);
+
+/* A thread's scratch buffer for `slot` (64-byte aligned, contents not
+ * kept between calls), or NULL when bytes > 1 MiB or out of memory: then
+ * the caller allocates. Slots: */
+enum { VSQK_TLS_GEMV_A = 0, VSQK_TLS_GEMV_OUT = 1, VSQK_TLS_QROW = 2, VSQK_TLS_SLOTS = 3 };
+void *vsqk_tls_buffer(int slot, size_t bytes);
 
 /* Kernel for the active ISA (NULL entries fall back to ref). */
 vsqk_panel_fn vsqk_select_panel(void);

@@ -14,9 +14,10 @@
 #define DECL6(T, n, init) T n##0 = init(1), n##1 = init(2), n##2 = init(3), n##3 = init(4), \
                               n##4 = init(5), n##5 = init(6)
 #define BARRIER6(n) __asm__ volatile("" : "+x"(n##0), "+x"(n##1), "+x"(n##2), "+x"(n##3), "+x"(n##4), "+x"(n##5))
-#define SUM6(n) (_mm256_extract_epi32(n##0, 0) + _mm256_extract_epi32(n##1, 0) + \
-                 _mm256_extract_epi32(n##2, 0) + _mm256_extract_epi32(n##3, 0) + \
-                 _mm256_extract_epi32(n##4, 0) + _mm256_extract_epi32(n##5, 0))
+/* (the lanes wrap by design: sum as unsigned, only to keep the result live) */
+#define SUM6(n) ((uint32_t)_mm256_extract_epi32(n##0, 0) + (uint32_t)_mm256_extract_epi32(n##1, 0) + \
+                 (uint32_t)_mm256_extract_epi32(n##2, 0) + (uint32_t)_mm256_extract_epi32(n##3, 0) + \
+                 (uint32_t)_mm256_extract_epi32(n##4, 0) + (uint32_t)_mm256_extract_epi32(n##5, 0))
 #define SET8(v) _mm256_set1_epi8((char)(v))
 #define SET16(v) _mm256_set1_epi16((short)(v))
 #define SET32(v) _mm256_set1_epi32(v)
@@ -30,7 +31,7 @@ double vsqk_peak_int8_avx2(long iters) {
         STEP8(0); STEP8(1); STEP8(2); STEP8(3); STEP8(4); STEP8(5);
         BARRIER6(x);
     }
-    int32_t s = SUM6(a);
+    uint32_t s = SUM6(a);
     __asm__ volatile("" ::"r"(s));
     return (double)iters * 6 * 32 * 2;
 }
@@ -44,7 +45,7 @@ double vsqk_peak_madd16_avx2(long iters) {
         STEP16(0); STEP16(1); STEP16(2); STEP16(3); STEP16(4); STEP16(5);
         BARRIER6(x);
     }
-    int32_t s = SUM6(a);
+    uint32_t s = SUM6(a);
     __asm__ volatile("" ::"r"(s));
     return (double)iters * 6 * 16 * 2;
 }

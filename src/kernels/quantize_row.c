@@ -90,28 +90,48 @@ vsq_status vsq_quantize_act(const vsq_format *fmt, const float *x, size_t m, siz
 /* AVX2: the fused row quantizer with a work buffer per thread; its peak
  * pass also finds NaN/Inf, so the input is read once (on that error `out`
  * is reshaped but its contents are not valid). */
+/* Rows r0..r1-1 with a work buffer; returns 1 on a non-finite input. */
+static int act_rows(const vsq_format *fmt, const float *x, size_t m, size_t k, vsq_packed_a *out,
+                    size_t r0, size_t r1, void *work, int *mc, uint32_t *ms) {
+    for (size_t i = r0; i < r1; i++) {
+        int c = 0;
+        uint32_t s = 0;
+        const float *next = i + 1 < m ? x + (i + 1) * k : NULL;
+        if (vsqk_qact_row_avx2(fmt, x + i * k, next, k, out->kp, out->codes + i * out->kp,
+                               out->scale + i * out->n_vec, &out->gamma[i], &c, &s, work))
+            return 1;
+        if (c > *mc) *mc = c;
+        if (s > *ms) *ms = s;
+    }
+    return 0;
+}
+
+/* AVX2: the fused row quantizer with a work buffer per thread (a kept
+ * thread scratch buffer when small); its peak pass also finds NaN/Inf, so
+ * the input is read once (on that error `out` is reshaped but its
+ * contents are not valid). One thread runs without an OpenMP region. */
 static vsq_status act_fast(const vsq_format *fmt, const float *x, size_t m, size_t k,
                            vsq_packed_a *out, int nt) {
     size_t wb = (vsqk_qrow_work_bytes(out->kp, out->vec_len) + 31) / 32 * 32;
     int mc = 0, bad = 0, nonfinite = 0;
     uint32_t ms = 0;
-#pragma omp parallel num_threads(nt) reduction(max : mc, ms) reduction(| : bad, nonfinite)
-    {
-        void *work = aligned_alloc(32, wb);
+    if (nt <= 1) {
+        void *work = vsqk_tls_buffer(VSQK_TLS_QROW, wb), *owned = NULL;
+        if (!work) work = owned = aligned_alloc(32, wb);
         if (!work) bad = 1;
+        else nonfinite = act_rows(fmt, x, m, k, out, 0, m, work, &mc, &ms);
+        free(owned);
+    } else {
+#pragma omp parallel num_threads(nt) reduction(max : mc, ms) reduction(| : bad, nonfinite)
+        {
+            void *work = vsqk_tls_buffer(VSQK_TLS_QROW, wb), *owned = NULL;
+            if (!work) work = owned = aligned_alloc(32, wb);
+            if (!work) bad = 1;
 #pragma omp for schedule(static)
-        for (size_t i = 0; i < m; i++) {
-            int c = 0;
-            uint32_t s = 0;
-            if (!work || nonfinite) continue;
-            const float *next = i + 1 < m ? x + (i + 1) * k : NULL;
-            nonfinite = vsqk_qact_row_avx2(fmt, x + i * k, next, k, out->kp,
-                                           out->codes + i * out->kp, out->scale + i * out->n_vec,
-                                           &out->gamma[i], &c, &s, work);
-            if (c > mc) mc = c;
-            if (s > ms) ms = s;
+            for (size_t i = 0; i < m; i++)
+                if (work && !nonfinite) nonfinite = act_rows(fmt, x, m, k, out, i, i + 1, work, &mc, &ms);
+            free(owned);
         }
-        free(work);
     }
     if (bad) return vsq_error(VSQ_ENOMEM, "activations: out of memory");
     if (nonfinite) {
