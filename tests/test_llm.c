@@ -208,14 +208,21 @@ static void test_cli_greedy_exact(void **state) {
 
 /* ---- perplexity ---- */
 
+/* The model and the tokenized evaluation text. */
+static void open_with_text(llm_model *m, llm_tokenizer *t, int **tok, size_t *n) {
+    assert_int_equal(llm_open(model_path, tok_path, m, t), VSQ_OK);
+    *tok = NULL;
+    *n = 0;
+    assert_int_equal(llm_tokenize_file(t, text_path, tok, n), VSQ_OK);
+}
+
 static void test_nll_slice(void **state) {
     (void)state;
     llm_model m;
     llm_tokenizer t;
-    assert_int_equal(llm_open(model_path, tok_path, &m, &t), VSQ_OK);
-    int *tok = NULL;
-    size_t n = 0;
-    assert_int_equal(llm_tokenize_file(&t, text_path, &tok, &n), VSQ_OK);
+    int *tok;
+    size_t n;
+    open_with_text(&m, &t, &tok, &n);
     assert_int_equal(n, 393019); /* llama.cpp's count for this text */
     llm_ppl_opts o = {512, 0, SLICE_WINDOWS};
     llm_ppl_result r;
@@ -234,10 +241,9 @@ static void test_gptq_lowers_nll(void **state) {
     (void)state;
     llm_model m;
     llm_tokenizer t;
-    assert_int_equal(llm_open(model_path, tok_path, &m, &t), VSQ_OK);
-    int *tok = NULL;
-    size_t n = 0;
-    assert_int_equal(llm_tokenize_file(&t, text_path, &tok, &n), VSQ_OK);
+    int *tok;
+    size_t n;
+    open_with_text(&m, &t, &tok, &n);
     llm_ppl_opts o = {512, 0, SLICE_WINDOWS};
     llm_ppl_result plain, gptq;
     llm_quant_opts q = {.w = "int3f:v16:s6r@pt", .a = "int8:v16:s10@pt"};
