@@ -13,22 +13,8 @@
 #include "vsq/gguf.h"
 #include "vsq/vsq.h"
 
-typedef struct {
-    uint8_t b[4096];
-    size_t n;
-} wbuf;
+#include "gguf_testutil.h"
 
-static void put(wbuf *w, uint64_t v, int bytes) {
-    for (int i = 0; i < bytes; i++) w->b[w->n++] = (uint8_t)(v >> (8 * i));
-}
-static void put_str(wbuf *w, const char *s) {
-    put(w, strlen(s), 8);
-    memcpy(w->b + w->n, s, strlen(s));
-    w->n += strlen(s);
-}
-static void pad_to(wbuf *w, size_t a) {
-    while (w->n % a) w->b[w->n++] = 0;
-}
 static void tensor_info(wbuf *w, const char *name, int nd, const uint64_t *ne, uint32_t type,
                         uint64_t off) {
     put_str(w, name);
@@ -40,24 +26,13 @@ static void tensor_info(wbuf *w, const char *name, int nd, const uint64_t *ne, u
 
 /* 3 key/values, 4 tensors: f32 [2,3] (ne0=2), q8_0 [32], q4_0 [32], q4_1 [32]. */
 static size_t build(wbuf *w, uint32_t version, uint32_t q_type_override) {
-    memset(w, 0, sizeof *w);
-    memcpy(w->b, "GGUF", 4);
-    w->n = 4;
-    put(w, version, 4);
-    put(w, 4, 8); /* tensors */
-    put(w, 3, 8); /* kv */
-    put_str(w, "general.architecture");
-    put(w, VSQ_GGUF_STRING, 4);
-    put_str(w, "llama");
+    put_header(w, version, 4, 3);
+    put_kv_str(w, "general.architecture", "llama");
     put_str(w, "llama.block_count");
     put(w, VSQ_GGUF_U32, 4);
     put(w, 30, 4);
-    put_str(w, "tokenizer.ggml.tokens");
-    put(w, VSQ_GGUF_ARRAY, 4);
-    put(w, VSQ_GGUF_STRING, 4);
-    put(w, 2, 8);
-    put_str(w, "<s>");
-    put_str(w, "hi");
+    static const char *const toks[] = {"<s>", "hi"};
+    put_kv_str_array(w, "tokenizer.ggml.tokens", toks, 2);
     uint64_t ne_f[2] = {2, 3}, ne_q[1] = {32};
     tensor_info(w, "f", 2, ne_f, VSQ_GGML_F32, 0);
     tensor_info(w, "q8", 1, ne_q, q_type_override ? q_type_override : VSQ_GGML_Q8_0, 32);
