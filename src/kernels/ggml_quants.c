@@ -15,33 +15,39 @@ static void put_f16(uint8_t *p, float f) {
     p[1] = (uint8_t)(h >> 8);
 }
 
-/* One 32-block: fp16 d = amax/127, codes round(x/d); returns sum of codes. */
-static int quantize_block_q8(const float *x, uint8_t *b) {
+/* One 32-block: fp16 d = amax/127, codes x * (127/amax) rounded to
+ * nearest, ties to even (as ggml's x86 SIMD quantizer does: the codes then
+ * match the ones llama.cpp computes on these CPUs). *d_out = the unrounded
+ * d; returns the sum of the codes. */
+static int quantize_block_q8(const float *x, uint8_t *b, float *d_out) {
     float amax = 0.0f;
     for (int j = 0; j < GGML_QK; j++) amax = fmaxf(amax, fabsf(x[j]));
-    float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+    float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
     put_f16(b, d);
     int sum = 0;
     for (int j = 0; j < GGML_QK; j++) {
-        int q = (int)roundf(x[j] * id);
+        int q = (int)nearbyintf(x[j] * id);
         b[4 + j] = (uint8_t)(int8_t)q;
         sum += q;
     }
+    *d_out = d;
     return sum;
 }
 
 void vsq_quantize_row_q8_1(const float *x, uint8_t *dst, size_t n) {
     for (size_t i = 0; i < n / GGML_QK; i++) {
         uint8_t *b = dst + i * GGML_Q8_BLOCK_BYTES;
-        int sum = quantize_block_q8(x + i * GGML_QK, b);
-        put_f16(b + 2, f16_at(b) * (float)sum);
+        float d;
+        int sum = quantize_block_q8(x + i * GGML_QK, b, &d);
+        put_f16(b + 2, d * (float)sum);
     }
 }
 
 void vsq_quantize_row_q8_0(const float *x, uint8_t *dst, size_t n) {
     for (size_t i = 0; i < n / GGML_QK; i++) {
         uint8_t *b = dst + i * GGML_Q8_BLOCK_BYTES;
-        quantize_block_q8(x + i * GGML_QK, b);
+        float d;
+        quantize_block_q8(x + i * GGML_QK, b, &d);
         b[2] = b[3] = 0;
     }
 }
