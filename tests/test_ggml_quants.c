@@ -15,6 +15,7 @@
 #include "quant/quant_internal.h"
 #include "test_util.h"
 #include "vsq/gguf.h"
+#include "vsq/kernels.h"
 
 enum { N = 32 * 24 };
 
@@ -111,8 +112,7 @@ static void test_dots(void **state) {
         sc4 *= 1.0, sc8 *= 0.011 * 127;
         check_close(vsq_vec_dot_q4_1_q8_1(w4, a1, N), s4, sc4);
         check_close(vsq_vec_dot_q8_0_q8_0(w8, a0, N), s8, sc8);
-        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-            __builtin_cpu_supports("f16c")) {
+        if (vsq_isa_available(VSQ_ISA_AVX2)) {
             check_close(vsq_vec_dot_q4_1_q8_1_avx2(w4, a1, N), s4, sc4);
             check_close(vsq_vec_dot_q8_0_q8_0_avx2(w8, a0, N), s8, sc8);
         }

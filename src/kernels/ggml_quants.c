@@ -7,6 +7,7 @@
 
 #include "quant/quant_internal.h"
 #include "vsq/gguf.h"
+#include "vsq/kernels.h"
 
 static float f16_at(const uint8_t *p) { return vsq_f16_to_f32((uint16_t)(p[0] | p[1] << 8)); }
 static void put_f16(uint8_t *p, float f) {
@@ -75,13 +76,10 @@ float vsq_vec_dot_q8_0_q8_0(const uint8_t *w, const uint8_t *a, size_t n) {
     return sum;
 }
 
-/* AVX2 + FMA + F16C present, and not forced off by VSQ_ISA=ref. */
-static int use_avx2(void) {
-    const char *isa = getenv("VSQ_ISA");
-    if (isa && strcmp(isa, "ref") == 0) return 0;
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           __builtin_cpu_supports("f16c");
-}
+/* The AVX2 dot products whenever the kernel dispatch has the AVX2 (or
+ * AVX-512) variants active: its CPU check covers AVX2, FMA and F16C, and
+ * VSQ_ISA=ref turns both off together. */
+static int use_avx2(void) { return vsq_isa_active() != VSQ_ISA_REF; }
 
 int vsq_ggml_matvec(int type, const uint8_t *w, const float *x, float *y, size_t rows, size_t n,
                     uint8_t *aq, int threads) {
