@@ -470,6 +470,7 @@ static void emit_word(const bert_tokenizer *t, const int32_t *w, size_t nc, idli
 
 /* Split on whitespace (dropped) and punctuation (one word per character). */
 static void pretokenize(const bert_tokenizer *t, const cpbuf *b, idlist *o) {
+    if (b->n == 0) return; /* b->v may still be NULL */
     size_t start = 0;
     for (size_t i = 0; i < b->n && o->n < o->cap; i++) {
         int32_t c = b->v[i];
