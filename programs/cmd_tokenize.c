@@ -95,7 +95,7 @@ static int run(int argc, char **argv) {
 
 const cli_command cmd_tokenize = {
     "tokenize", run, "BERT WordPiece token ids of each input line",
-    "usage: vsq tokenize [--model DIR] [--max-len N] [--text FILE|-]\n"
+    "usage: vsq tokenize [--model DIR] [--max-len N] [--text FILE|-]\n\n"
     "Prints, for each line of FILE (default: standard input), the token ids of\n"
     "the BERT WordPiece tokenizer in DIR (vocab.txt, and do_lower_case /\n"
     "strip_accents from tokenizer_config.json when present), space-separated:\n"
@@ -103,9 +103,10 @@ const cli_command cmd_tokenize = {
     "Default DIR: the all-MiniLM-L6-v2 model in the shared folder. The output\n"
     "has the format of data/sentence-polarity/reference/token_ids.txt, e.g.\n"
     "  cut -f2- sentences.tsv | vsq tokenize | diff - reference/token_ids.txt\n"
-    "Same rules as Hugging Face BertTokenizer: drop control characters, space\n"
-    "CJK ideographs, lower-case and strip accents (uncased models), split on\n"
-    "whitespace and punctuation, greedy longest-match pieces (\"##\" marks a\n"
-    "continuation), [UNK] for words over 100 characters or without a match;\n"
-    "[PAD] [UNK] [CLS] [SEP] [MASK] in the text stay single tokens.\n"
+    "Same rules as Hugging Face tokenizers' BERT pipeline (docs/bert.md): drop\n"
+    "NUL and control characters, put spaces around CJK ideographs, lower-case\n"
+    "and strip accents (uncased models), split on whitespace and punctuation,\n"
+    "greedy longest-match pieces (\"##\" marks a continuation), [UNK] for words\n"
+    "over 100 characters or without a match; [PAD] [UNK] [CLS] [SEP] [MASK] in\n"
+    "the text stay single tokens.\n"
     "Invalid UTF-8 in a line is an error naming the line and byte offset (exit 2).\n"};
