@@ -50,7 +50,9 @@ static const char small_vocab[] =
     "un\n##aff\n##able\n,\n!\n"                    /* 10-14 */
     "\xe4\xbd\xa0\n\xe5\xa5\xbd\nhello\nworld\n##s\n" /* 15 你, 16 好, 17-19 */
     "a\n##b\nx\n##x\nhe\n"                         /* 20-24 */
-    "##llo\n\xe2\x80\x94\n$\ncaf\xc3\xa9\n";       /* 25, 26 em dash, 27, 28 café */
+    "##llo\n\xe2\x80\x94\n$\ncaf\xc3\xa9\n"        /* 25, 26 em dash, 27, 28 café */
+    "a\xf0\x9d\x85\xa5\xf0\x9d\x85\xad\n"             /* 29: a U+1D165 U+1D16D */
+    "i\xcc\x87\n";                                /* 30: i U+0307 */
 
 static bert_tokenizer *small(int lower) {
     bert_tokenizer *t;
@@ -83,11 +85,11 @@ static void expect_ids(const bert_tokenizer *t, const char *text, int max_len, c
 static void test_small_rules(void **state) {
     (void)state;
     bert_tokenizer *t = small(1);
-    assert_int_equal(bert_vocab_size(t), 29);
+    assert_int_equal(bert_vocab_size(t), 31);
     assert_int_equal(bert_token_id(t, "##aff"), 11);
     assert_int_equal(bert_token_id(t, "aff"), -1);
     assert_string_equal(bert_token_str(t, 26), "\xe2\x80\x94");
-    assert_null(bert_token_str(t, 29));
+    assert_null(bert_token_str(t, 31));
     assert_null(bert_token_str(t, -1));
     /* accents: NFD then drop Mn, lower-case: "Café Ñandú" -> cafe nandu */
     expect_ids(t, "Caf\xc3\xa9 \xc3\x91" "and\xc3\xba", 128, IDS(2, 5, 6, 3));
@@ -125,6 +127,11 @@ static void test_small_rules(void **state) {
     /* empty and blank text: [CLS] [SEP] */
     expect_ids(t, "", 128, IDS(2, 3));
     expect_ids(t, " \t\x01 ", 128, IDS(2, 3));
+    /* NFD reorders marks by combining class: U+1D16D (226) after U+1D165
+     * (216); both are Mc, so they survive the Mn removal */
+    expect_ids(t, "a\xf0\x9d\x85\xad\xf0\x9d\x85\xa5", 128, IDS(2, 29, 3));
+    /* U+0130 decomposes to I U+0307, the mark goes: "i" is not a word here */
+    expect_ids(t, "\xc4\xb0", 128, IDS(2, 1, 3));
     /* special tokens in the raw text stay whole, even glued to words */
     expect_ids(t, "hello[MASK]world [SEP]", 128, IDS(2, 17, 4, 18, 3, 3));
     bert_tokenizer_free(t);
@@ -259,6 +266,8 @@ static void test_load_dir(void **state) {
     assert_int_equal(bert_tokenizer_load_dir(dir, &t), VSQ_OK);
     expect_ids(t, text, 16, IDS(2, 28, 17, 3));
     bert_tokenizer_free(t);
+    /* accents kept: U+0130 lower-cases to i U+0307 (full case mapping) */
+    expect_ids(t, "\xc4\xb0", 16, IDS(2, 30, 3));
     /* malformed configs name the file */
     write_text(cfg, "{\"do_lower_case\": 1}");
     assert_int_equal(bert_tokenizer_load_dir(dir, &t), VSQ_EFORMAT);

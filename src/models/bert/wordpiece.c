@@ -337,22 +337,32 @@ static int cp_push(cpbuf *b, int32_t c) {
     return 0;
 }
 
-/* Canonical ordering of NFD: stable sort of every run of non-starters by
- * combining class. */
-static void canonical_order(int32_t *v, size_t n) {
-    for (size_t i = 1; i < n; i++) {
-        int32_t c = v[i];
-        int cc = utf8proc_get_property(c)->combining_class;
-        if (cc == 0) continue;
+static int ccc(int32_t c) { return utf8proc_get_property(c)->combining_class; }
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Canonical ordering of NFD: every run of non-starters sorted by combining
+ * class, stably. Key = class | position in the run | code point, so that
+ * qsort is stable and a long run of marks costs O(n log n). */
+static int canonical_order(int32_t *v, size_t n) {
+    uint64_t *key = NULL;
+    for (size_t i = 0; i < n;) {
         size_t j = i;
-        while (j > 0) {
-            int pc = utf8proc_get_property(v[j - 1])->combining_class;
-            if (pc <= cc) break; /* a starter (0) or an equal class stops it */
-            v[j] = v[j - 1];
-            j--;
+        while (j < n && ccc(v[j]) != 0) j++;
+        if (j - i > 1) {
+            if (j - i >= (size_t)1 << 35 || (!key && !(key = malloc(n * sizeof *key)))) return -1;
+            for (size_t k = i; k < j; k++)
+                key[k - i] = (uint64_t)ccc(v[k]) << 56 | (uint64_t)(k - i) << 21 | (uint32_t)v[k];
+            qsort(key, j - i, sizeof *key, cmp_u64);
+            for (size_t k = i; k < j; k++) v[k] = (int32_t)(key[k - i] & 0x1FFFFF);
         }
-        v[j] = c;
+        i = j > i ? j : i + 1;
     }
+    free(key);
+    return 0;
 }
 
 /* NFD of one code point (without the reordering), or c itself when
@@ -379,29 +389,28 @@ static int clean_push(const bert_tokenizer *t, int32_t c, cpbuf *out) {
 
 /* Accent stripping (drop Mn after NFD), then lower-casing, in place. Rust's
  * char::to_lowercase is the full mapping; it differs from utf8proc's
- * simple one only for U+0130 (SpecialCasing: "i" + U+0307). */
+ * simple one only for U+0130 (SpecialCasing: "i" + U+0307), which only
+ * reaches this step undecomposed when accents are kept. */
 static int strip_lower(const bert_tokenizer *t, cpbuf *b) {
     if (t->strip) {
-        canonical_order(b->v, b->n);
+        if (canonical_order(b->v, b->n)) return -1;
         size_t k = 0;
         for (size_t i = 0; i < b->n; i++)
             if (utf8proc_category(b->v[i]) != UTF8PROC_CATEGORY_MN) b->v[k++] = b->v[i];
         b->n = k;
     }
     if (!t->lower) return 0;
-    size_t n = b->n;
-    for (size_t i = 0; i < n; i++) {
-        if (b->v[i] != 0x130) {
-            b->v[i] = utf8proc_tolower(b->v[i]);
-            continue;
-        }
-        /* U+0130 grows to two code points: rebuild the tail */
-        b->v[i] = 'i';
+    size_t n = b->n, extra = 0;
+    for (size_t i = 0; i < n; i++) extra += b->v[i] == 0x130;
+    for (size_t e = 0; e < extra; e++)
         if (cp_push(b, 0)) return -1;
-        memmove(b->v + i + 2, b->v + i + 1, (n - i - 1) * sizeof *b->v);
-        b->v[i + 1] = 0x307;
-        i++;
-        n++;
+    for (size_t i = n, j = n + extra; i-- > 0;) { /* back to front: the text grows */
+        if (b->v[i] == 0x130) {
+            b->v[--j] = 0x307;
+            b->v[--j] = 'i';
+        } else {
+            b->v[--j] = utf8proc_tolower(b->v[i]);
+        }
     }
     return 0;
 }
