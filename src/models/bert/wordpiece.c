@@ -266,14 +266,14 @@ void bert_tokenizer_free(bert_tokenizer *t) {
 }
 
 int bert_token_id(const bert_tokenizer *t, const char *token) {
-    return find_piece(t, 0, token, strlen(token));
+    return t && token ? find_piece(t, 0, token, strlen(token)) : -1;
 }
 
 const char *bert_token_str(const bert_tokenizer *t, int id) {
-    return id >= 0 && id < t->n ? t->tok[id] : NULL;
+    return t && id >= 0 && id < t->n ? t->tok[id] : NULL;
 }
 
-int bert_vocab_size(const bert_tokenizer *t) { return t->n; }
+int bert_vocab_size(const bert_tokenizer *t) { return t ? t->n : 0; }
 
 /* ---- character classes (Unicode data from utf8proc) ---- */
 
