@@ -37,6 +37,11 @@ printf 'the rock is destined to be the 21st century\n' >"$tmp/one.txt"
 expect 0 "" "$vsq" tokenize --model "$model" --max-len 4 --text "$tmp/one.txt"
 [ "$(cat "$tmp/out")" = "101 1996 2600 102" ] || fail "--max-len 4 gave '$(cat "$tmp/out")'"
 
+# NUL bytes in a line are dropped, as the tokenizer's cleaning does
+printf 'hel\0lo\n' >"$tmp/nul.txt"
+expect 0 "" "$vsq" tokenize --model "$model" --text "$tmp/nul.txt"
+[ "$(cat "$tmp/out")" = "101 7592 102" ] || fail "a NUL inside 'hello' gave '$(cat "$tmp/out")'"
+
 # bad input: exit 2, one line naming the problem
 mkdir "$tmp/empty_model"
 expect 2 "vocab.txt" "$vsq" tokenize --model "$tmp/empty_model" --text "$tmp/one.txt"
