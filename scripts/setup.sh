@@ -14,4 +14,5 @@ if [ -n "$missing" ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
 fi
+"$(dirname "$0")/fetch-models.sh"
 echo "setup: dependencies present" >&2

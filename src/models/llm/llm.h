@@ -26,6 +26,8 @@ typedef struct {
     int vocab_size; /* always positive here */
     int seq_len;    /* max context */
     int shared_cls; /* 1: classifier = token embedding (header vocab > 0) */
+    float rope_theta; /* RoPE base (0: llama2.c's 10000) */
+    float norm_eps;   /* RMSNorm epsilon (0: llama2.c's 1e-5) */
 } llm_config;
 
 /* One linear layer y = W x, W rows x cols (rows = out features). `w` points
@@ -40,6 +42,8 @@ typedef struct {
     int rows, cols;
     const char *name; /* "wq", "w1", "cls", ... */
     double *hessian;  /* cols x cols X^T X of its inputs (GPTQ), or NULL */
+    const uint8_t *blocks; /* GGUF: the file's own Q4_1 / Q8_0 blocks, or NULL */
+    int block_type;        /* their vsq_ggml_type */
 } llm_mat;
 
 typedef struct {
@@ -58,6 +62,8 @@ typedef struct {
     int n_packed, n_ref; /* integer path: matrices on packed / reference kernels */
     char kernel_note[200]; /* why some matrices fell back to the reference */
     int threads;      /* packed kernels: OpenMP threads (<= 0: default) */
+    int run_stored;   /* GGUF: unquantized matrices that have file blocks run
+                         on them (kernels/ggml_quants.h) instead of fp32 */
     /* Called with the fp32 input of every linear layer when set (GPTQ
      * calibration, llm_gptq.c). */
     void (*capture)(void *ctx, const llm_mat *w, const float *x);
@@ -86,6 +92,10 @@ typedef struct {
     float *scores;
     int *sorted;              /* token ids sorted by string, for lookup */
     unsigned char bytes[512]; /* single-byte strings for byte pieces */
+    struct bpe_tokenizer *bpe; /* GGUF byte-level BPE (bpe.h) instead of the above */
+    int add_bos;               /* GGUF: tokenizer.ggml.add_bos_token */
+    int bos_id, stop_id;       /* llama2.c: BOS 1, generation stops at BOS;
+                                  GGUF: its bos / eos token ids */
 } llm_tokenizer;
 
 vsq_status llm_tokenizer_load(const char *path, int vocab_size, llm_tokenizer *t);
@@ -101,8 +111,23 @@ const char *llm_decode(const llm_tokenizer *t, int prev, int token);
 /* 1 if the piece is worth printing (llama2.c safe_printf rule). */
 int llm_piece_printable(const char *piece);
 
-/* Load a checkpoint and its tokenizer together (vocab sizes must agree). */
+/* Load a checkpoint and its tokenizer together (vocab sizes must agree).
+ * A GGUF file (llama architecture) brings its own tokenizer: tok_path is
+ * then ignored. */
 vsq_status llm_open(const char *model_path, const char *tok_path, llm_model *m, llm_tokenizer *t);
+
+/* ---- GGUF checkpoints (gguf_load.c) ---- */
+
+/* 1 if the file starts with the GGUF magic. */
+int llm_is_gguf(const char *path);
+/* Load a llama-architecture GGUF file: hyper-parameters from its metadata
+ * (heads, GQA, RoPE base and dimension count, RMSNorm eps, context length
+ * capped at LLM_GGUF_MAX_CTX), every tensor dequantized to fp32 (the
+ * model's fp32 form: weights stored as Q4_1/Q8_0 stay on their grid), the
+ * classifier tied to the token embedding when output.weight is absent, and
+ * its byte-level BPE tokenizer. */
+enum { LLM_GGUF_MAX_CTX = 4096 };
+vsq_status llm_load_gguf(const char *path, llm_model *m, llm_tokenizer *t);
 
 /* ---- forward pass (transformer.c) ---- */
 
@@ -110,6 +135,7 @@ typedef struct {
     float *x, *xb, *xb2, *hb, *hb2, *q, *att, *logits;
     float *key_cache, *value_cache; /* n_layers x seq_len x kv_dim */
     float *aq;                      /* activation fake-quant scratch */
+    uint8_t *gq;                    /* GGUF block path: the Q8 activation row */
     vsq_packed_a pa;                /* packed-kernel activation scratch */
 } llm_state;
 
