@@ -111,6 +111,9 @@ const char *llm_decode(const llm_tokenizer *t, int prev, int token);
 /* 1 if the piece is worth printing (llama2.c safe_printf rule). */
 int llm_piece_printable(const char *piece);
 
+/* llm_ppl_opts.window_bos for this tokenizer (llama.cpp's rule). */
+int llm_window_bos(const llm_tokenizer *t);
+
 /* Load a checkpoint and its tokenizer together (vocab sizes must agree).
  * A GGUF file (llama architecture) brings its own tokenizer: tok_path is
  * then ignored. */
@@ -186,6 +189,10 @@ typedef struct {
     int ctx;           /* window length (512) */
     int full_window;   /* 1: score every position, 0: second half only */
     int limit_windows; /* 0: all */
+    int window_bos;    /* token put in each window's first position, as
+                          llama.cpp does when the model adds a BOS: 0 (default)
+                          = LLM_BOS, > 0 that id, -1 = none (the window's own
+                          first token; GGUF models without add_bos_token) */
 } llm_ppl_opts;
 
 typedef struct {
