@@ -75,6 +75,10 @@ void vsq_qtensor_free(vsq_qtensor *q);
  * `what` (e.g. a file or layer name). */
 vsq_status vsq_check_finite(const float *x, size_t n, const char *what);
 
+/* SQNR in dB of y as an approximation of x (n elements each):
+ * 10 log10(sum x^2 / sum (x-y)^2); +INFINITY when y == x. */
+vsq_status vsq_sqnr_db(const float *x, const float *y, size_t n, double *out);
+
 /* Rounding used everywhere: to nearest, ties away from zero. */
 static inline long vsq_round(double v) {
     return (long)(v < 0 ? v - 0.5 : v + 0.5);

@@ -281,12 +281,27 @@ static void size_buffers(cnn_model *m) {
     }
 }
 
+static vsq_status build_model(const char *dir, cnn_weights ws, void *root, cnn_model *m);
+
 vsq_status cnn_model_load(const char *dir, cnn_model *m) {
     memset(m, 0, sizeof *m);
     cnn_weights ws;
     void *root;
     vsq_status st = cnn_weights_load(dir, &ws, &root);
-    if (st) return st;
+    return st ? st : build_model(dir, ws, root, m);
+}
+
+vsq_status cnn_model_parse(const char *json, size_t len, const cnn_shard_reader *r, cnn_model *m) {
+    memset(m, 0, sizeof *m);
+    cnn_weights ws;
+    void *root;
+    vsq_status st = cnn_weights_parse(json, len, r, &ws, &root);
+    return st ? st : build_model(r->what, ws, root, m);
+}
+
+/* The layer list from the parsed model.json; consumes ws and root. */
+static vsq_status build_model(const char *dir, cnn_weights ws, void *root, cnn_model *m) {
+    vsq_status st = VSQ_OK;
     const cJSON *topo = item((cJSON *)root, "modelTopology");
     const cJSON *mc = item(topo, "model_config") ? item(topo, "model_config") : topo;
     const cJSON *cfg = item(mc, "config");
