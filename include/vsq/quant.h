@@ -75,7 +75,8 @@ void vsq_qtensor_free(vsq_qtensor *q);
 /* Check a quantized tensor (e.g. one filled in by hand): a valid format,
  * non-empty shape split into channels, layout fields that match the
  * format, codes inside qmin..qmax and integer scales inside M bits.
- * vsq_dequantize, the GEMMs, packing and the container writer call it. */
+ * vsq_dequantize, the GEMMs and packing call it (the container writer
+ * checks the same properties itself). */
 vsq_status vsq_qtensor_check(const vsq_qtensor *q);
 
 /* Rejects NaN/Inf: returns VSQ_ENONFINITE naming the first bad index and
