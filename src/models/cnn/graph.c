@@ -108,7 +108,10 @@ static vsq_status add_conv(builder *b, const char *name, const cJSON *cfg, int d
     if (!l) return vsq_error(VSQ_ENOMEM, "no memory for layer %s", name);
     l->kh = int_pair(item(cfg, "kernel_size"), 0, 1), l->kw = int_pair(item(cfg, "kernel_size"), 1, l->kh);
     l->sh = int_pair(item(cfg, "strides"), 0, 1), l->sw = int_pair(item(cfg, "strides"), 1, l->sh);
-    if (l->kh < 1 || l->kw < 1 || l->sh < 1 || l->sw < 1 || l->kh > l->ih + 64 || l->kw > l->iw + 64)
+    /* strides beyond the input size limit (4096) would overflow the int
+     * arithmetic of set_spatial (found by fuzz_tfjs) */
+    if (l->kh < 1 || l->kw < 1 || l->sh < 1 || l->sw < 1 || l->kh > l->ih + 64 || l->kw > l->iw + 64 ||
+        l->sh > 4096 || l->sw > 4096)
         return vsq_error(VSQ_EFORMAT, "layer %s: bad kernel size or strides", name);
     set_spatial(l, str_or(cfg, "padding", "valid"));
     if (l->oh < 1 || l->ow < 1) return vsq_error(VSQ_EFORMAT, "layer %s: output would be empty", name);
