@@ -6,21 +6,23 @@
 set -euo pipefail
 secs=${1:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=$root/build-fuzz
+build=${VSQ_FUZZ_BUILD:-$root/build-fuzz}
 jobs=${VSQ_FUZZ_JOBS:-2}
+targets="npy spec container gguf safetensors hfconfig wordpiece
+         tfjs llm tokenizer"
+[ -n "${VSQ_FUZZ_ONLY:-}" ] && targets=$VSQ_FUZZ_ONLY   # e.g. VSQ_FUZZ_ONLY="tfjs llm"
 
 cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DVSQ_FUZZ=ON -DVSQ_TESTS=OFF >/dev/null
-cmake --build "$build" -j"$jobs" --target fuzz_npy fuzz_spec fuzz_container fuzz_gguf \
-      fuzz_safetensors fuzz_hfconfig fuzz_wordpiece fuzz_seeds >/dev/null
+cmake --build "$build" -j"$jobs" --target fuzz_seeds $(printf "fuzz_%s " $targets) >/dev/null
 
-work=$build/fuzz-work
+work=${VSQ_FUZZ_WORK:-$build/fuzz-work}
 rm -rf "$work"
 mkdir -p "$work"
 ASAN_OPTIONS=detect_leaks=1 "$build/fuzz/fuzz_seeds" "$work/seeds"
 
 status=0
-for t in npy spec container gguf safetensors hfconfig wordpiece; do
+for t in $targets; do
     mkdir -p "$work/corpus_$t" "$work/artifacts_$t"
     regress=""   # past findings, kept as inputs that must stay harmless
     [ -d "$root/fuzz/regressions/$t" ] && regress="$root/fuzz/regressions/$t"

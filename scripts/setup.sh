@@ -2,7 +2,8 @@
 # Installs what vsquant needs to build and test, from Debian packages.
 set -euo pipefail
 PKGS="build-essential cmake pkg-config clang libclang-rt-dev libomp-dev \
-      libcmocka-dev libcjson-dev libjpeg-dev libopenblas-dev libsimde-dev libutf8proc-dev python3 iverilog"
+      libcmocka-dev libcjson-dev libjpeg-dev libopenblas-dev libsimde-dev libutf8proc-dev python3 iverilog \
+      help2man python3-numpy python3-pytest python3-pip python3-venv python3-setuptools"
 missing=""
 for p in $PKGS; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

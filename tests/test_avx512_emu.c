@@ -18,6 +18,7 @@
 #include "kernels/kernels_internal.h"
 #include "vsq/vsq.h"
 #include "kernel_testutil.h"
+#include "test_util.h"
 
 #ifndef VSQ_NO_SIMDE
 void vsqk_gemv8_avx512emu(const vsq_packed_a *a, const vsq_packed_w *w, size_t p0, size_t p1,
@@ -171,13 +172,7 @@ int main(void) {
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
 #else
-static void test_skipped(void **state) {
-    (void)state;
-    fprintf(stderr, "SIMDe not found at build time: AVX-512 kernels not checked\n");
-    skip();
-}
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_skipped)};
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    test_skip_program("SIMDe not found at build time: AVX-512 kernels not checked");
 }
 #endif

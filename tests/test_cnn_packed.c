@@ -84,7 +84,12 @@ static void packed_vs_fake(const char *cfg, int min_same) {
     assert_true(same >= min_same);
     printf("%s: fake-quant top1 %.1f top5 %.1f, packed top1 %.1f top5 %.1f (%d packed layers)\n", cfg,
            rf.top1, rf.top5, rp.top1, rp.top5, n_packed);
-    assert_true(rf.top1 == rp.top1);
+    /* equal top-1 only means something where the network works (W8A8);
+     * W4A8 is at ~0 %, where the per-image agreement above is the check */
+    if (min_same == N_IMG) {
+        assert_true(rf.top1 > 50.0);
+        assert_true(rf.top1 == rp.top1);
+    }
 }
 
 /* W4A8 collapses this network (0 % top-1, near-tied logits), so a few

@@ -218,17 +218,26 @@ static void test_cost_monotonic(void **state) {
     assert_true(fabs(ca.energy[HW_MULT] - cb.energy[HW_MULT]) < 1e-15);
 }
 
-static void test_baseline_is_one(void **state) {
+/* Relative costs are the configuration's absolute cost over the absolute
+ * cost of 8/8/-/- with the same V (paper 6 normalises per V). */
+static void test_relative_to_same_v_baseline(void **state) {
     (void)state;
     vsq_hw_arch arch;
     vsq_hw_arch_default(&arch);
-    for (int v = 1; v <= 64; v *= 2) {
-        vsq_hw_cfg c;
-        vsq_hw_cost k;
-        assert_int_equal(vsq_hw_cfg_parse("8/8/-/-", v, 0, &c), VSQ_OK);
-        assert_int_equal(vsq_hw_cost_eval(&c, &arch, &k), VSQ_OK);
-        assert_true(k.area_rel == 1.0 && k.energy_rel == 1.0 && k.perf_per_area_rel == 1.0);
-    }
+    const char *cfgs[] = {"4/4/4/4", "4/8/6/10", "6/6/-/-"};
+    for (int v = 1; v <= 64; v *= 2)
+        for (int i = 0; i < 3; i++) {
+            vsq_hw_cfg c, b;
+            vsq_hw_cost rel, abs_c, abs_b;
+            assert_int_equal(vsq_hw_cfg_parse(cfgs[i], v, 0, &c), VSQ_OK);
+            assert_int_equal(vsq_hw_cfg_parse("8/8/-/-", v, 0, &b), VSQ_OK);
+            assert_int_equal(vsq_hw_cost_eval(&c, &arch, &rel), VSQ_OK);
+            assert_int_equal(vsq_hw_cost_abs(&c, &arch, &abs_c), VSQ_OK);
+            assert_int_equal(vsq_hw_cost_abs(&b, &arch, &abs_b), VSQ_OK);
+            assert_true(fabs(rel.area_rel - abs_c.area_total / abs_b.area_total) < 1e-12);
+            assert_true(fabs(rel.energy_rel - abs_c.energy_total / abs_b.energy_total) < 1e-12);
+            assert_true(fabs(rel.perf_per_area_rel * rel.area_rel - 1.0) < 1e-12);
+        }
     vsq_hw_cfg c;
     vsq_hw_cost k4, k48;
     vsq_hw_cfg_parse("4/4/4/4", 16, 0, &c);
@@ -294,7 +303,31 @@ static void test_dse(void **state) {
     char svg[128];
     snprintf(svg, sizeof svg, "%s/dse.svg", tmpdir);
     assert_int_equal(vsq_svg_dse(svg, &s, edges, 2, 76.0, 1, "test <&>"), VSQ_OK);
-    assert_int_equal(access(svg, R_OK), 0);
+    /* a complete SVG document with the title escaped, one marker per point
+     * inside a band plus one per legend entry, and every Pareto point named */
+    FILE *fp = fopen(svg, "rb");
+    assert_non_null(fp);
+    char doc[65536];
+    size_t len = fread(doc, 1, sizeof doc - 1, fp);
+    fclose(fp);
+    doc[len] = '\0';
+    assert_true(!strncmp(doc, "<svg ", 5));
+    const char *end = strstr(doc, "</svg>\n");
+    assert_non_null(end);
+    assert_true(end + 7 == doc + len);
+    assert_non_null(strstr(doc, "test &lt;&amp;&gt;"));
+    assert_null(strstr(doc, "test <&>"));
+    int markers = 0;
+    for (const char *p = doc; (p = strstr(p, "stroke-width=\"1.6\"/>")); p++) markers++;
+    int in_band = 0;
+    for (size_t i = 0; i < s.n; i++) in_band += s.p[i].band >= 0;
+    assert_true(in_band >= 3 && in_band < (int)s.n); /* 4/4/-/- is below every band */
+    assert_int_equal(markers, in_band + 2);
+    for (size_t i = 0; i < s.n; i++) {
+        char label[64];
+        snprintf(label, sizeof label, ">%s</text>", s.p[i].cfg);
+        assert_true((strstr(doc, label) != NULL) == (s.p[i].band >= 0 && s.p[i].pareto));
+    }
     vsq_dse_free(&s);
     /* malformed inputs fail cleanly */
     const char *bad[] = {"cfg,acc\n8/8/-/-,1\n", "cfg,top1\n8/8/-/-\n", "cfg,top1\nzz,1\n",
@@ -317,7 +350,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pe_matches_gemm_ref), cmocka_unit_test(test_acc_overflow_free),
         cmocka_unit_test(test_scale_product_rounding), cmocka_unit_test(test_ppu_requant),
-        cmocka_unit_test(test_cost_monotonic),      cmocka_unit_test(test_baseline_is_one),
+        cmocka_unit_test(test_cost_monotonic),      cmocka_unit_test(test_relative_to_same_v_baseline),
         cmocka_unit_test(test_cfg_parse_errors),    cmocka_unit_test(test_dse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "hw/hw.h"
+#include "test_util.h"
 
 typedef struct {
     int dim, hidden, layers, heads, kv_heads, vocab, seq;
@@ -47,8 +48,7 @@ static void test_real_layer(void **state) {
     llama_hdr h;
     float *w = load_stories(&h);
     if (!w) {
-        print_message("stories260K not found: skipping the real-layer PE check\n");
-        skip();
+        test_skip_program("stories260K not found: the real-layer PE check did not run");
     }
     int d = h.dim, vocab = abs(h.vocab);
     size_t m = 48;

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "hw/hw.h"
+#include "test_util.h"
 
 static unsigned rng = 777u;
 static int rand_code(int bits) {
@@ -72,8 +73,7 @@ static int write_tb(const char *path, const vsq_hw_cfg *c, int n) {
 static void test_verilog_matches_c(void **state) {
     (void)state;
     if (system("command -v iverilog >/dev/null 2>&1 && command -v vvp >/dev/null 2>&1") != 0) {
-        print_message("iverilog not installed: skipping the Verilog simulation check\n");
-        skip();
+        test_skip_program("iverilog not installed: the Verilog simulation check did not run");
     }
     char dir[] = "/tmp/vsq_test_vlog_XXXXXX";
     assert_non_null(mkdtemp(dir));

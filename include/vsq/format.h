@@ -66,14 +66,23 @@ typedef struct {
     double percentile;            /* for VSQ_CALIB_PERCENTILE, e.g. 99.99 */
 } vsq_format;
 
+/* Largest vector length V of a per-vector format. */
+#define VSQ_MAX_VEC_LEN 4096
+
+/* Check a format built by hand against the limits of the grammar above
+ * (element kind and bits, V, scale kind and bits, variant, calibration).
+ * Every libvsq function that takes a vsq_format does this first. */
+vsq_status vsq_format_check(const vsq_format *fmt);
+
 /* Parse a spec string. On error returns VSQ_EINVAL with a message that
  * names the offending field. */
 vsq_status vsq_format_parse(const char *spec, vsq_format *out);
 
-/* Canonical spec string (all fields explicit). Returns the length written. */
+/* Canonical spec string (all fields explicit). Returns the length written,
+ * or -1 (and an empty string) for a format that fails vsq_format_check. */
 int vsq_format_str(const vsq_format *fmt, char *buf, size_t size);
 
-/* Integer code range of the element type. */
+/* Integer code range of the element type (0 and 0 for an invalid format). */
 int vsq_format_qmin(const vsq_format *fmt);
 int vsq_format_qmax(const vsq_format *fmt);
 
@@ -82,7 +91,8 @@ int vsq_format_qmax(const vsq_format *fmt);
 int vsq_format_qref(const vsq_format *fmt);
 
 /* Bits per element including scale overhead, for a tensor of `rows` rows of
- * `cols` elements (vectors along cols) in `channels` channels. */
+ * `cols` elements (vectors along cols) in `channels` channels; NaN for an
+ * invalid format. */
 double vsq_format_bits_per_elem(const vsq_format *fmt, size_t rows, size_t cols,
                                 size_t channels);
 

@@ -17,6 +17,7 @@
 #ifndef VSQ_QUANT_H
 #define VSQ_QUANT_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "vsq/error.h"
@@ -71,13 +72,32 @@ vsq_status vsq_quantize_gptq(const vsq_format *fmt, const float *w, size_t rows,
 
 void vsq_qtensor_free(vsq_qtensor *q);
 
+/* Check a quantized tensor (e.g. one filled in by hand): a valid format,
+ * non-empty shape split into channels, layout fields that match the
+ * format, codes inside qmin..qmax and integer scales inside M bits.
+ * vsq_dequantize, the GEMMs and packing call it (the container writer
+ * checks the same properties itself). */
+vsq_status vsq_qtensor_check(const vsq_qtensor *q);
+
 /* Rejects NaN/Inf: returns VSQ_ENONFINITE naming the first bad index and
  * `what` (e.g. a file or layer name). */
 vsq_status vsq_check_finite(const float *x, size_t n, const char *what);
 
-/* Rounding used everywhere: to nearest, ties away from zero. */
+/* SQNR in dB of y as an approximation of x (n elements each):
+ * 10 log10(sum x^2 / sum (x-y)^2); +INFINITY when y == x. */
+vsq_status vsq_sqnr_db(const float *x, const float *y, size_t n, double *out);
+
+/* Round to nearest, ties away from zero, exactly for every double: the
+ * fraction v - trunc(v) is exact, so 0.49999999999999994 rounds to 0 (the
+ * former (long)(v + 0.5) gave 1: the sum is inexact) and 2^52 + 1 stays
+ * itself. Values beyond the range of long saturate; NaN gives 0. */
 static inline long vsq_round(double v) {
-    return (long)(v < 0 ? v - 0.5 : v + 0.5);
+    if (!(v == v)) return 0;
+    if (v >= -(double)LONG_MIN) return LONG_MAX;
+    if (v <= (double)LONG_MIN) return LONG_MIN;
+    long t = (long)v; /* truncation toward zero, in range */
+    double f = v - (double)t;
+    return t + (f >= 0.5) - (f <= -0.5);
 }
 
 #ifdef __cplusplus

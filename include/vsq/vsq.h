@@ -17,5 +17,6 @@
 #include "vsq/container.h"
 #include "vsq/safetensors.h"
 #include "vsq/gguf.h"
+#include "vsq/kernels.h"
 
 #endif

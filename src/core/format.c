@@ -60,7 +60,7 @@ static vsq_status parse_gran(const char *f, vsq_format *fmt, const char *spec) {
         return VSQ_OK;
     }
     long v;
-    if (f[0] == 'v' && !parse_int_all(f + 1, 1, 4096, &v)) {
+    if (f[0] == 'v' && !parse_int_all(f + 1, 1, VSQ_MAX_VEC_LEN, &v)) {
         fmt->gran = VSQ_GRAN_VECTOR;
         fmt->vec_len = (int)v;
         return VSQ_OK;
@@ -181,8 +181,42 @@ vsq_status vsq_format_parse(const char *spec, vsq_format *out) {
     return VSQ_OK;
 }
 
+/* The limits of the grammar (vsq/format.h), for formats that did not come
+ * from vsq_format_parse: every function taking a vsq_format checks them. */
+vsq_status vsq_format_check(const vsq_format *fmt) {
+    if (!fmt) return vsq_error(VSQ_EINVAL, "format: null pointer");
+    if ((unsigned)fmt->elem > VSQ_ELEM_UINT)
+        return vsq_error(VSQ_EINVAL, "format: unknown element kind %d", (int)fmt->elem);
+    if (fmt->bits < 2 || fmt->bits > 8)
+        return vsq_error(VSQ_EINVAL, "format: element bits %d out of 2..8", fmt->bits);
+    if ((unsigned)fmt->gran > VSQ_GRAN_VECTOR)
+        return vsq_error(VSQ_EINVAL, "format: unknown granularity %d", (int)fmt->gran);
+    if (fmt->gran == VSQ_GRAN_VECTOR && (fmt->vec_len < 1 || fmt->vec_len > VSQ_MAX_VEC_LEN))
+        return vsq_error(VSQ_EINVAL, "format: vector length %d out of 1..%d", fmt->vec_len,
+                         VSQ_MAX_VEC_LEN);
+    if ((unsigned)fmt->scale > VSQ_SCALE_TWO_LEVEL)
+        return vsq_error(VSQ_EINVAL, "format: unknown scale kind %d", (int)fmt->scale);
+    if (fmt->scale == VSQ_SCALE_TWO_LEVEL) {
+        if (fmt->gran != VSQ_GRAN_VECTOR)
+            return vsq_error(VSQ_EINVAL, "format: two-level scales need per-vector granularity");
+        if (fmt->scale_bits < 1 || fmt->scale_bits > 16)
+            return vsq_error(VSQ_EINVAL, "format: scale bits %d out of 1..16", fmt->scale_bits);
+        if ((unsigned)fmt->variant > VSQ_TWOLEVEL_COARSE_FIRST)
+            return vsq_error(VSQ_EINVAL, "format: unknown two-level variant %d", (int)fmt->variant);
+    }
+    if ((unsigned)fmt->calib > VSQ_CALIB_OCTAV)
+        return vsq_error(VSQ_EINVAL, "format: unknown calibration method %d", (int)fmt->calib);
+    if (fmt->calib == VSQ_CALIB_PERCENTILE && !(fmt->percentile > 0.0 && fmt->percentile <= 100.0))
+        return vsq_error(VSQ_EINVAL, "format: percentile %g not in (0, 100]", fmt->percentile);
+    return VSQ_OK;
+}
+
 int vsq_format_str(const vsq_format *fmt, char *buf, size_t size) {
     static const char *elem_prefix[] = {"int", "int", "uint"};
+    if (vsq_format_check(fmt) != VSQ_OK) {
+        if (buf && size) buf[0] = '\0';
+        return -1;
+    }
     char elem[16], gran[16], scale[24], calib[32];
     snprintf(elem, sizeof elem, "%s%d%s", elem_prefix[fmt->elem], fmt->bits,
              fmt->elem == VSQ_ELEM_INTF ? "f" : "");
@@ -209,7 +243,13 @@ int vsq_format_str(const vsq_format *fmt, char *buf, size_t size) {
     return snprintf(buf, size, "%s:%s:%s:%s", elem, gran, scale, calib);
 }
 
+/* Element bits usable in a shift: 0 for a format outside the grammar. */
+static int valid_bits(const vsq_format *fmt) {
+    return fmt && fmt->bits >= 2 && fmt->bits <= 8 && (unsigned)fmt->elem <= VSQ_ELEM_UINT;
+}
+
 int vsq_format_qmin(const vsq_format *fmt) {
+    if (!valid_bits(fmt)) return 0;
     switch (fmt->elem) {
     case VSQ_ELEM_INT: return -((1 << (fmt->bits - 1)) - 1);
     case VSQ_ELEM_INTF: return -(1 << (fmt->bits - 1));
@@ -218,6 +258,7 @@ int vsq_format_qmin(const vsq_format *fmt) {
 }
 
 int vsq_format_qmax(const vsq_format *fmt) {
+    if (!valid_bits(fmt)) return 0;
     return fmt->elem == VSQ_ELEM_UINT ? (1 << fmt->bits) - 1 : (1 << (fmt->bits - 1)) - 1;
 }
 
@@ -235,6 +276,7 @@ static double vector_scale_bits(const vsq_format *fmt) {
 
 double vsq_format_bits_per_elem(const vsq_format *fmt, size_t rows, size_t cols,
                                 size_t channels) {
+    if (vsq_format_check(fmt) != VSQ_OK) return NAN;
     double n = (double)rows * (double)cols;
     if (n == 0) return fmt->bits;
     double scale_bits;

@@ -1,6 +1,8 @@
 /* Run-time selection of the micro-kernels: CPUID (+ XGETBV for the OS
  * saving the vector state), overridable by VSQ_ISA=ref|avx2|avx512 or
  * vsq_isa_force(). One algorithm; only the micro-kernels differ. */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,11 +56,16 @@ int vsq_isa_available(vsq_isa isa) {
     return 0;
 }
 
-static int forced = -1; /* set by vsq_isa_force */
+/* Set by vsq_isa_force, read by every kernel call on any thread. */
+static atomic_int forced = -1;
 
-static vsq_isa env_or_best(void) {
-    static int cached = -1;
-    if (cached >= 0) return (vsq_isa)cached;
+/* The automatic choice, made once per process (CPUID + VSQ_ISA, with its
+ * warning printed once) under pthread_once: kernels called from many
+ * threads at start-up do not race on it. */
+static pthread_once_t best_once = PTHREAD_ONCE_INIT;
+static vsq_isa best_isa = VSQ_ISA_REF;
+
+static void choose_best(void) {
     vsq_isa best = vsq_isa_available(VSQ_ISA_AVX512) ? VSQ_ISA_AVX512
                    : vsq_isa_available(VSQ_ISA_AVX2) ? VSQ_ISA_AVX2
                                                      : VSQ_ISA_REF;
@@ -74,21 +81,28 @@ static vsq_isa env_or_best(void) {
         else
             best = (vsq_isa)want;
     }
-    cached = (int)best;
-    return best;
+    best_isa = best;
 }
 
-vsq_isa vsq_isa_active(void) { return forced >= 0 ? (vsq_isa)forced : env_or_best(); }
+static vsq_isa env_or_best(void) {
+    pthread_once(&best_once, choose_best);
+    return best_isa;
+}
+
+vsq_isa vsq_isa_active(void) {
+    int f = atomic_load_explicit(&forced, memory_order_relaxed);
+    return f >= 0 ? (vsq_isa)f : env_or_best();
+}
 
 vsq_status vsq_isa_force(int isa) {
     if (isa < 0) {
-        forced = -1;
+        atomic_store(&forced, -1);
         return VSQ_OK;
     }
     if (isa > VSQ_ISA_AVX512 || !vsq_isa_available((vsq_isa)isa))
         return vsq_error(VSQ_EUNSUPPORTED, "isa %d (%s) is not available on this CPU", isa,
                          isa <= 2 ? vsq_isa_name((vsq_isa)isa) : "?");
-    forced = isa;
+    atomic_store(&forced, isa);
     return VSQ_OK;
 }
 

@@ -22,6 +22,25 @@ static double acc_log2(const vsq_packed_a *a, const vsq_packed_w *w) {
     return log2(b);
 }
 
+/* Fields of caller-visible packed structs that size loops and buffers, and
+ * the accumulator bound: the reference panel sums in int64. */
+static vsq_status check_packed(const vsq_packed_a *a, const vsq_packed_w *w) {
+    int v = w->vec_len;
+    if ((v != 16 && v != 32 && v != 64) || a->m == 0 || w->n == 0 || w->k == 0 ||
+        a->kp != w->kp || w->kp % VSQK_CHUNK || w->kp < w->k || a->n_vec != a->kp / (size_t)v ||
+        w->n_panels != (w->n + VSQK_NR - 1) / VSQK_NR || a->m * a->kp > a->cap)
+        return vsq_error(VSQ_EINVAL, "gemm packed: inconsistent packed operands (V %d, K %zu/%zu)",
+                         v, a->kp, w->kp);
+    if (a->max_code < 0 || a->max_code > 255 || w->max_code < 0 || w->max_code > 255 ||
+        a->max_scale > 65535 || w->max_scale > 65535)
+        return vsq_error(VSQ_EINVAL, "gemm packed: code or scale bounds outside 8 / 16 bits");
+    if (a->two_level && acc_log2(a, w) >= 63.0)
+        return vsq_error(VSQ_EUNSUPPORTED,
+                         "gemm packed: sums could reach 2^%.1f, more than int64 holds (K = %zu)",
+                         acc_log2(a, w), w->k);
+    return VSQ_OK;
+}
+
 /* y (and acc) from exact int64 sums: the reference's finalization. */
 static void finalize_two(const vsq_packed_a *a, const vsq_packed_w *w, size_t i, size_t row,
                          int64_t s, float *y, int64_t *acc) {
@@ -73,6 +92,8 @@ vsq_status vsq_gemm_packed(const vsq_packed_a *a, const vsq_packed_w *w, float *
         return vsq_error(VSQ_EUNSUPPORTED,
                          "gemm packed: mixing two-level and single-level scales is not supported "
                          "(use vsq_gemm_ref)");
+    vsq_status st0 = check_packed(a, w);
+    if (st0) return st0;
     int two = a->two_level;
     vsqk_panel_fn fn = vsqk_select_panel();
     /* SIMD kernels sum exact integers in double: need |sum| < 2^53. */

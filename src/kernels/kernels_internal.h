@@ -102,6 +102,11 @@ void vsqk_quantize_row_avx2(const vsq_format *fmt, const float *x, size_t k, siz
  * the caller allocates. Slots: */
 enum { VSQK_TLS_GEMV_A = 0, VSQK_TLS_GEMV_OUT = 1, VSQK_TLS_QROW = 2, VSQK_TLS_SLOTS = 3 };
 void *vsqk_tls_buffer(int slot, size_t bytes);
+/* Free the calling thread's buffers now (they are also freed when the
+ * thread exits, and the exiting thread's at process exit). */
+void vsqk_tls_release(void);
+/* Bytes held by all threads' scratch buffers. */
+size_t vsqk_tls_live_bytes(void);
 
 /* Kernel for the active ISA (NULL entries fall back to ref). */
 vsqk_panel_fn vsqk_select_panel(void);

@@ -1,8 +1,10 @@
 /* Packed layouts for weights and activations (see vsq/kernels.h and
  * docs/kernels.md), and their plain-C pack / unpack. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/checked.h"
 #include "kernels_internal.h"
 #include "quant/quant_internal.h"
 #include "quantize_pack.h"
@@ -110,6 +112,11 @@ static int container_bits(int bits) { return bits <= 3 ? 3 : bits <= 4 ? 4 : bit
 
 /* Validate a weight/activation format for the packed kernels. */
 static vsq_status check_fmt(const vsq_format *f, const char *who) {
+    if (vsq_format_check(f)) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", vsq_last_error());
+        return vsq_error(VSQ_EINVAL, "%s: %s", who, msg);
+    }
     if (f->gran != VSQ_GRAN_VECTOR)
         return vsq_error(VSQ_EUNSUPPORTED, "%s: packed kernels need a per-vector format (vV)", who);
     if (f->vec_len != 16 && f->vec_len != 32 && f->vec_len != 64)
@@ -152,7 +159,12 @@ static vsq_status w_alloc(const vsq_format *fmt, size_t n, size_t k, vsq_packed_
     p->chunk_bytes = VSQK_NR * p->code_bytes +
                      (size_t)(VSQK_CHUNK / p->vec_len) * VSQK_NR * vsqk_scale_size(p->stype);
     p->panel_bytes = p->kp / VSQK_CHUNK * p->chunk_bytes;
-    size_t bytes = p->n_panels * p->panel_bytes;
+    size_t bytes, n_gamma;
+    if (vsq_mul_size(p->n_panels, p->panel_bytes, &bytes) || bytes > SIZE_MAX - 64 ||
+        vsq_mul_size(p->n_panels * VSQK_NR, sizeof *p->gamma, &n_gamma)) {
+        memset(p, 0, sizeof *p);
+        return vsq_error(VSQ_EINVAL, "pack weights: %zu x %zu overflows the size arithmetic", n, k);
+    }
     p->data = aligned_alloc(64, (bytes + 63) / 64 * 64);
     p->gamma = malloc(p->n_panels * VSQK_NR * sizeof *p->gamma);
     if (!p->data || !p->gamma) {
@@ -203,7 +215,9 @@ static vsq_status w_fill(vsq_packed_w *p, const int16_t *codes, size_t ldc, cons
 
 vsq_status vsq_pack_weights(const vsq_qtensor *w, vsq_packed_w *out) {
     if (!w || !out || !w->codes) return vsq_error(VSQ_EINVAL, "pack weights: null argument");
-    vsq_status st = w_alloc(&w->fmt, w->rows, w->cols, out, 1);
+    vsq_status st = vsq_qtensor_check(w);
+    if (st) return st;
+    st = w_alloc(&w->fmt, w->rows, w->cols, out, 1);
     if (st) return st;
     size_t nv = w->n_vec;
     double *s = malloc(w->rows * nv * sizeof *s);
@@ -274,7 +288,13 @@ vsq_status vsq_dequantize_packed(const vsq_packed_w *p, float *y) {
 /* cap counts code elements; scale holds cap/16 doubles (V >= 16) and gamma
  * cap/64 floats (one per row of at least one 64-element chunk). */
 vsq_status vsq_packed_a_reserve(vsq_packed_a *p, size_t m, size_t kp) {
-    size_t need = m * kp;
+    size_t need, bytes;
+    if (!p) return vsq_error(VSQ_EINVAL, "activations: null argument");
+    if (m == 0 || kp == 0 || kp % VSQK_CHUNK)
+        return vsq_error(VSQ_EINVAL, "activations: %zu x %zu is empty or K not padded to %d", m, kp,
+                         VSQK_CHUNK);
+    if (vsq_mul_size(m, kp, &need) || vsq_mul_size(need, sizeof(double), &bytes))
+        return vsq_error(VSQ_EINVAL, "activations: %zu x %zu overflows the size arithmetic", m, kp);
     if (p->codes && need <= p->cap) return VSQ_OK;
     vsq_packed_a_free(p);
     p->codes = aligned_alloc(64, (need * sizeof(int16_t) + 63) / 64 * 64);
@@ -319,7 +339,9 @@ vsq_status vsqk_a_shape(const vsq_format *fmt, size_t m, size_t k, vsq_packed_a 
 vsq_status vsq_pack_act(const vsq_qtensor *a, vsq_packed_a *out) {
     if (!a || !out || !a->codes) return vsq_error(VSQ_EINVAL, "pack activations: null argument");
     memset(out, 0, sizeof *out);
-    vsq_status st = vsqk_a_shape(&a->fmt, a->rows, a->cols, out);
+    vsq_status st = vsq_qtensor_check(a);
+    if (st) return st;
+    st = vsqk_a_shape(&a->fmt, a->rows, a->cols, out);
     if (st) return st;
     size_t nvr = a->n_vec;
     for (size_t i = 0; i < a->rows; i++) {

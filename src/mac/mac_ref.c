@@ -2,6 +2,7 @@
  * Fig. 2b) and the GEMM built on it. This is the oracle for every fast
  * kernel and for the hardware PE model. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,8 +76,18 @@ static double elem_scale(const vsq_qtensor *q, size_t r, size_t c) {
     return q->scale[r * q->n_vec + c / q->vec_len];
 }
 
+/* Prefix the operand's name to the message vsq_qtensor_check left. */
+static vsq_status operand_error(vsq_status st, const char *which) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", vsq_last_error());
+    return vsq_error(st, "gemm %s: %s", which, msg);
+}
+
 static vsq_status check_pair(const vsq_qtensor *a, const vsq_qtensor *w, size_t *v) {
     if (!a || !w || !a->codes || !w->codes) return vsq_error(VSQ_EINVAL, "gemm: null operand");
+    vsq_status st;
+    if ((st = vsq_qtensor_check(a))) return operand_error(st, "activations");
+    if ((st = vsq_qtensor_check(w))) return operand_error(st, "weights");
     if (a->cols != w->cols)
         return vsq_error(VSQ_EINVAL, "gemm: activations have K=%zu but weights K=%zu", a->cols,
                          w->cols);
@@ -129,6 +140,25 @@ static void gemm_float_scaled(const vsq_qtensor *a, const vsq_qtensor *w, size_t
     }
 }
 
+/* Signed bits of an element code: intN and intNf fit N, uintN needs N + 1. */
+static int code_bits(const vsq_format *f) { return f->bits + (f->elem == VSQ_ELEM_UINT); }
+
+/* The integer path sums dot * scale product in int64: reject shapes whose
+ * bound (vsq_mac_acc_bits, paper 5) exceeds 64 bits instead of letting the
+ * sum overflow. A rounded scale product keeps round_bits bits. */
+static vsq_status check_accumulator(const operand *oa, const operand *ow, size_t v, int round_bits) {
+    int mw = ow->scale_bits, ma = oa->scale_bits;
+    if (round_bits > 0 && round_bits < mw + ma) mw = round_bits, ma = 0;
+    size_t k = oa->q->cols;
+    int bits = vsq_mac_acc_bits(code_bits(&ow->q->fmt), code_bits(&oa->q->fmt), mw, ma, v, k);
+    if (bits > 64)
+        return vsq_error(VSQ_EUNSUPPORTED,
+                         "gemm: the accumulator would need %d bits (codes %d x %d bits, V = %zu, "
+                         "scale product %d bits, K = %zu): more than int64 holds",
+                         bits, ow->q->fmt.bits, oa->q->fmt.bits, v, mw + ma, k);
+    return VSQ_OK;
+}
+
 vsq_status vsq_gemm_ref(const vsq_qtensor *a, const vsq_qtensor *w, int round_bits, float *y,
                         int64_t *acc) {
     size_t v = 0;
@@ -138,6 +168,7 @@ vsq_status vsq_gemm_ref(const vsq_qtensor *a, const vsq_qtensor *w, int round_bi
     if (round_bits < 0 || round_bits > 32)
         return vsq_error(VSQ_EINVAL, "gemm: scale product rounding %d out of 0..32", round_bits);
     operand oa = make_operand(a), ow = make_operand(w);
+    if (oa.integer && ow.integer && (st = check_accumulator(&oa, &ow, v, round_bits))) return st;
     if (oa.integer && ow.integer) {
         gemm_integer(&oa, &ow, v, round_bits, y, acc);
     } else {

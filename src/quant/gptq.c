@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/checked.h"
 #include "quant_internal.h"
 #include "vsq/calib.h"
 
@@ -162,6 +163,11 @@ static void quantize_column(gptq_state *s, const double *u, size_t c) {
 vsq_status vsq_quantize_gptq(const vsq_format *fmt, const float *w, size_t rows, size_t cols,
                              size_t channels, const double *h, double damp, vsq_qtensor *out) {
     if (!fmt || !w || !h || !out) return vsq_error(VSQ_EINVAL, "gptq: null argument");
+    vsq_status st0 = vsq_check_shape(fmt, rows, cols, channels);
+    size_t hn;
+    if (st0) return st0;
+    if (vsq_mul_size(cols, cols, &hn) || hn > SIZE_MAX / sizeof(double))
+        return vsq_error(VSQ_EINVAL, "gptq: a %zu x %zu Hessian overflows the size arithmetic", cols, cols);
     if (!(damp >= 0.0) || damp > 1.0) return vsq_error(VSQ_EINVAL, "gptq: damping %g not in 0..1", damp);
     vsq_status st = vsq_check_finite(w, rows * cols, "gptq weights");
     for (size_t i = 0; i < cols * cols && !st; i++)

@@ -18,6 +18,10 @@ static inline int16_t vsq_quantize_value(float x, float s, int qmin, int qmax) {
     return (int16_t)v;
 }
 
+/* Format check plus shape: non-empty, rows split into channels, sizes
+ * that do not overflow. */
+vsq_status vsq_check_shape(const vsq_format *fmt, size_t rows, size_t cols, size_t channels);
+
 /* Quantize n contiguous values with one scale; returns the squared error. */
 double vsq_quantize_run(const float *x, size_t n, float s, int qmin, int qmax, int16_t *q);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/checked.h"
 #include "quant_internal.h"
 #include "vsq/calib.h"
 
@@ -35,20 +36,20 @@ void vsq_qtensor_free(vsq_qtensor *q) {
     memset(q, 0, sizeof *q);
 }
 
-static vsq_status check_shape(const vsq_format *fmt, size_t rows, size_t cols, size_t channels) {
-    if (!fmt) return vsq_error(VSQ_EINVAL, "quantize: null format");
+/* Format, shape and sizes of a rows x cols quantization: everything that
+ * is later divided by or multiplied into an allocation size. */
+vsq_status vsq_check_shape(const vsq_format *fmt, size_t rows, size_t cols, size_t channels) {
+    vsq_status st = vsq_format_check(fmt);
+    if (st) return st;
     if (rows == 0 || cols == 0)
         return vsq_error(VSQ_EINVAL, "quantize: empty matrix (%zu x %zu)", rows, cols);
     if (channels == 0 || rows % channels != 0)
         return vsq_error(VSQ_EINVAL, "quantize: %zu rows do not split into %zu channels", rows,
                          channels);
-    if (fmt->gran == VSQ_GRAN_VECTOR && fmt->vec_len < 1)
-        return vsq_error(VSQ_EINVAL, "quantize: vector length must be >= 1");
-    if (fmt->bits < 2 || fmt->bits > 8)
-        return vsq_error(VSQ_EINVAL, "quantize: element bits %d out of 2..8", fmt->bits);
-    if (fmt->scale == VSQ_SCALE_TWO_LEVEL &&
-        (fmt->gran != VSQ_GRAN_VECTOR || fmt->scale_bits < 1 || fmt->scale_bits > 16))
-        return vsq_error(VSQ_EINVAL, "quantize: two-level scales need vV and 1..16 scale bits");
+    size_t n, bytes;
+    if (vsq_mul_size(rows, cols, &n) || vsq_mul_size(n, sizeof(double), &bytes))
+        return vsq_error(VSQ_EINVAL, "quantize: %zu x %zu elements overflow the size arithmetic",
+                         rows, cols);
     return VSQ_OK;
 }
 
@@ -173,7 +174,7 @@ static vsq_status calibrate_groups(const vsq_format *fmt, const float *x, size_t
 
 vsq_status vsq_quantize(const vsq_format *fmt, const float *x, size_t rows, size_t cols,
                         size_t channels, vsq_qtensor *out) {
-    vsq_status st = check_shape(fmt, rows, cols, channels);
+    vsq_status st = vsq_check_shape(fmt, rows, cols, channels);
     if (st || (st = vsq_check_finite(x, rows * cols, "quantize input"))) return st;
     float *alpha = NULL;
     size_t n_alpha = 0;
@@ -186,7 +187,7 @@ vsq_status vsq_quantize(const vsq_format *fmt, const float *x, size_t rows, size
 vsq_status vsq_quantize_with_alpha(const vsq_format *fmt, const float *x, size_t rows,
                                    size_t cols, size_t channels, const float *alpha,
                                    vsq_qtensor *out) {
-    vsq_status st = check_shape(fmt, rows, cols, channels);
+    vsq_status st = vsq_check_shape(fmt, rows, cols, channels);
     if (st || (st = vsq_check_finite(x, rows * cols, "quantize input"))) return st;
     size_t v = fmt->gran == VSQ_GRAN_VECTOR ? (size_t)fmt->vec_len : cols;
     size_t n_alpha = fmt->gran == VSQ_GRAN_TENSOR ? 1 : fmt->gran == VSQ_GRAN_CHANNEL
@@ -208,11 +209,64 @@ static float element_scale(const vsq_qtensor *q, size_t r, size_t c) {
     }
 }
 
-vsq_status vsq_dequantize(const vsq_qtensor *q, float *y) {
-    if (!q || !q->codes || !y) return vsq_error(VSQ_EINVAL, "dequantize: null argument");
+/* Layout fields of a quantized tensor against its format and shape. */
+static vsq_status check_layout(const vsq_qtensor *q) {
+    const vsq_format *f = &q->fmt;
+    size_t v = f->gran == VSQ_GRAN_VECTOR ? (size_t)f->vec_len : q->cols;
+    if (q->vec_len != v || q->n_vec != (q->cols + v - 1) / v)
+        return vsq_error(VSQ_EINVAL, "qtensor: vec_len %zu / n_vec %zu do not match the format",
+                         q->vec_len, q->n_vec);
+    if (f->scale == VSQ_SCALE_TWO_LEVEL &&
+        (!q->sq || !q->gamma || q->n_gamma != (f->coarse_per_tensor ? 1 : q->channels)))
+        return vsq_error(VSQ_EINVAL, "qtensor: two-level scales sq/gamma missing or mis-sized");
+    if (!q->scale) return VSQ_OK; /* two-level without effective scales (checked above) */
+    size_t n_scale = f->gran == VSQ_GRAN_TENSOR ? 1 : f->gran == VSQ_GRAN_CHANNEL ? q->channels
+                                                                                  : q->rows * q->n_vec;
+    if (q->n_scale != n_scale)
+        return vsq_error(VSQ_EINVAL, "qtensor: %zu scales, the format needs %zu", q->n_scale, n_scale);
+    return VSQ_OK;
+}
+
+/* Codes and integer scales inside the ranges of the format. */
+static vsq_status check_values(const vsq_qtensor *q) {
+    int qmin = vsq_format_qmin(&q->fmt), qmax = vsq_format_qmax(&q->fmt);
+    size_t n = q->rows * q->cols;
+    for (size_t i = 0; i < n; i++)
+        if (q->codes[i] < qmin || q->codes[i] > qmax)
+            return vsq_error(VSQ_EINVAL, "qtensor: code %d at %zu outside %d..%d", q->codes[i], i,
+                             qmin, qmax);
+    if (q->fmt.scale == VSQ_SCALE_TWO_LEVEL) {
+        unsigned smax = (1u << q->fmt.scale_bits) - 1;
+        for (size_t i = 0; i < q->rows * q->n_vec; i++)
+            if (q->sq[i] > smax)
+                return vsq_error(VSQ_EINVAL, "qtensor: integer scale %u at %zu exceeds %u bits",
+                                 q->sq[i], i, q->fmt.scale_bits);
+    }
+    return VSQ_OK;
+}
+
+vsq_status vsq_qtensor_check(const vsq_qtensor *q) {
+    if (!q || !q->codes) return vsq_error(VSQ_EINVAL, "qtensor: null pointer");
+    /* two-level integer arithmetic needs only sq and gamma */
+    if (!q->scale && q->fmt.scale != VSQ_SCALE_TWO_LEVEL)
+        return vsq_error(VSQ_EINVAL, "qtensor: null scales");
+    vsq_status st = vsq_check_shape(&q->fmt, q->rows, q->cols, q->channels);
+    if (!st) st = check_layout(q);
+    if (!st) st = check_values(q);
+    return st;
+}
+
+static void dequantize_unchecked(const vsq_qtensor *q, float *y) {
     for (size_t r = 0; r < q->rows; r++)
         for (size_t c = 0; c < q->cols; c++)
             y[r * q->cols + c] = (float)q->codes[r * q->cols + c] * element_scale(q, r, c);
+}
+
+vsq_status vsq_dequantize(const vsq_qtensor *q, float *y) {
+    if (!q || !y || !q->scale) return vsq_error(VSQ_EINVAL, "dequantize: null argument");
+    vsq_status st = vsq_qtensor_check(q);
+    if (st) return st;
+    dequantize_unchecked(q, y);
     return VSQ_OK;
 }
 
@@ -221,7 +275,7 @@ vsq_status vsq_fakequant(const vsq_format *fmt, const float *x, size_t rows, siz
     vsq_qtensor q;
     vsq_status st = vsq_quantize(fmt, x, rows, cols, channels, &q);
     if (st) return st;
-    st = vsq_dequantize(&q, y);
+    dequantize_unchecked(&q, y); /* our own output: no need to re-check it */
     vsq_qtensor_free(&q);
-    return st;
+    return VSQ_OK;
 }

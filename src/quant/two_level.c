@@ -26,7 +26,7 @@ typedef struct {
  * winner are written to q. */
 static uint16_t search_scale_code(const vec_ref *v, float gamma, long lo, long hi, int qmin,
                                   int qmax, int16_t *q) {
-    int16_t tmp[4096];
+    int16_t tmp[VSQ_MAX_VEC_LEN]; /* len <= V <= VSQ_MAX_VEC_LEN (vsq_format_check) */
     double best_err = INFINITY;
     long best = lo;
     long span = hi - lo + 1, step = span > 64 ? span / 64 : 1;

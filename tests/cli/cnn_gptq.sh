@@ -7,7 +7,7 @@
 # usage: cnn_gptq.sh PATH-TO-VSQ SHARED-DIR
 set -u
 vsq=$1
-command -v python3 >/dev/null || { echo "SKIP: python3 not found"; exit 0; }
+command -v python3 >/dev/null || { echo "SKIP: python3 not found"; exit 77; }
 tmp=$(mktemp -d /tmp/vsq_cli_gptq_XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 top1() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["top1"])' "$1"; }

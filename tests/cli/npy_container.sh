@@ -4,7 +4,7 @@
 # Writes .npy inputs with python3's struct module (no numpy needed).
 set -u
 vsq=$1
-command -v python3 >/dev/null || { echo "SKIP: python3 not found"; exit 0; }
+command -v python3 >/dev/null || { echo "SKIP: python3 not found"; exit 77; }
 tmp=$(mktemp -d /tmp/vsq_cli_npy_XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 fails=0

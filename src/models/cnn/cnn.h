@@ -37,6 +37,19 @@ typedef struct {
 /* Parse model.json in `dir` and read its weight shards. *json_root receives
  * the parsed model.json (a cJSON tree; free it with cnn_json_free). */
 vsq_status cnn_weights_load(const char *dir, cnn_weights *out, void **json_root);
+
+/* Where weight shards come from: `read` returns the bytes of the shard
+ * named `name` in the manifest (malloc-ed, the caller frees). `what` names
+ * the model in messages (the folder for files). */
+typedef struct {
+    vsq_status (*read)(void *ctx, const char *what, const char *name, uint8_t **buf, size_t *len);
+    void *ctx;
+    const char *what;
+} cnn_shard_reader;
+
+/* The same from a model.json image in memory (fuzzers, tests). */
+vsq_status cnn_weights_parse(const char *json, size_t len, const cnn_shard_reader *r,
+                             cnn_weights *out, void **json_root);
 const cnn_weight *cnn_weights_find(const cnn_weights *ws, const char *layer, const char *key);
 void cnn_weights_free(cnn_weights *ws);
 void cnn_json_free(void *json_root);
@@ -75,6 +88,8 @@ typedef struct {
 } cnn_model;
 
 vsq_status cnn_model_load(const char *dir, cnn_model *m);
+/* The same from a model.json image in memory and a shard reader. */
+vsq_status cnn_model_parse(const char *json, size_t len, const cnn_shard_reader *r, cnn_model *m);
 
 /* Keras "same" pads the odd pixel at the bottom/right (TF semantics, the
  * default); CNN_PAD_SYMMETRIC pads k/2 on top/left at every stride. */

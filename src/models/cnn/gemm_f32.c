@@ -12,6 +12,7 @@
 
 #include <immintrin.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,13 +72,16 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(int mr, int nr, int 
     store_tile(mr, nr, (const float(*)[NR])tmp, bias, c, ldc);
 }
 
+/* Chosen once, under pthread_once: images are evaluated on many threads. */
+static kernel_fn picked;
+static pthread_once_t pick_once = PTHREAD_ONCE_INIT;
+static void pick(void) {
+    __builtin_cpu_init();
+    picked = (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? kernel_avx2 : kernel_c;
+}
 static kernel_fn pick_kernel(void) {
-    static kernel_fn k;
-    if (!k) {
-        __builtin_cpu_init();
-        k = (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? kernel_avx2 : kernel_c;
-    }
-    return k;
+    pthread_once(&pick_once, pick);
+    return picked;
 }
 
 /* B[n][k] -> panels [n/NR][k][NR], zero-padded past n. */

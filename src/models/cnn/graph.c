@@ -108,7 +108,10 @@ static vsq_status add_conv(builder *b, const char *name, const cJSON *cfg, int d
     if (!l) return vsq_error(VSQ_ENOMEM, "no memory for layer %s", name);
     l->kh = int_pair(item(cfg, "kernel_size"), 0, 1), l->kw = int_pair(item(cfg, "kernel_size"), 1, l->kh);
     l->sh = int_pair(item(cfg, "strides"), 0, 1), l->sw = int_pair(item(cfg, "strides"), 1, l->sh);
-    if (l->kh < 1 || l->kw < 1 || l->sh < 1 || l->sw < 1 || l->kh > l->ih + 64 || l->kw > l->iw + 64)
+    /* strides beyond the input size limit (4096) would overflow the int
+     * arithmetic of set_spatial (found by fuzz_tfjs) */
+    if (l->kh < 1 || l->kw < 1 || l->sh < 1 || l->sw < 1 || l->kh > l->ih + 64 || l->kw > l->iw + 64 ||
+        l->sh > 4096 || l->sw > 4096)
         return vsq_error(VSQ_EFORMAT, "layer %s: bad kernel size or strides", name);
     set_spatial(l, str_or(cfg, "padding", "valid"));
     if (l->oh < 1 || l->ow < 1) return vsq_error(VSQ_EFORMAT, "layer %s: output would be empty", name);
@@ -281,12 +284,27 @@ static void size_buffers(cnn_model *m) {
     }
 }
 
+static vsq_status build_model(const char *dir, cnn_weights ws, void *root, cnn_model *m);
+
 vsq_status cnn_model_load(const char *dir, cnn_model *m) {
     memset(m, 0, sizeof *m);
     cnn_weights ws;
     void *root;
     vsq_status st = cnn_weights_load(dir, &ws, &root);
-    if (st) return st;
+    return st ? st : build_model(dir, ws, root, m);
+}
+
+vsq_status cnn_model_parse(const char *json, size_t len, const cnn_shard_reader *r, cnn_model *m) {
+    memset(m, 0, sizeof *m);
+    cnn_weights ws;
+    void *root;
+    vsq_status st = cnn_weights_parse(json, len, r, &ws, &root);
+    return st ? st : build_model(r->what, ws, root, m);
+}
+
+/* The layer list from the parsed model.json; consumes ws and root. */
+static vsq_status build_model(const char *dir, cnn_weights ws, void *root, cnn_model *m) {
+    vsq_status st = VSQ_OK;
     const cJSON *topo = item((cJSON *)root, "modelTopology");
     const cJSON *mc = item(topo, "model_config") ? item(topo, "model_config") : topo;
     const cJSON *cfg = item(mc, "config");

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/checked.h"
+
 static vsq_status read_file(const char *path, char **buf, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f) return vsq_error(VSQ_EIO, "cannot open %s", path);
@@ -55,39 +57,67 @@ static vsq_status manifest_scan(const cJSON *man, const char *path, int *n_w, si
             size_t numel = 1;
             const cJSON *d;
             cJSON_ArrayForEach(d, shape) {
-                if (!cJSON_IsNumber(d) || d->valuedouble < 0 || d->valuedouble > 1e8)
+                if (!cJSON_IsNumber(d) || !(d->valuedouble >= 0 && d->valuedouble <= 1e8) ||
+                    d->valuedouble != (double)(int)d->valuedouble)
                     return vsq_error(VSQ_EFORMAT, "%s: weight %s has a bad shape", path, name->valuestring);
-                numel *= (size_t)d->valuedouble;
+                if (vsq_mul_size_into(&numel, (size_t)d->valuedouble))
+                    return vsq_error(VSQ_EFORMAT, "%s: weight %s: shape overflows", path, name->valuestring);
             }
+            if (*n_w >= (1 << 20))
+                return vsq_error(VSQ_EFORMAT, "%s: more than 2^20 weights in the manifest", path);
             (*n_w)++;
-            *n_f += numel;
+            if (vsq_add_size(*n_f, numel, n_f) || *n_f > (SIZE_MAX / sizeof(float)) - 1)
+                return vsq_error(VSQ_EFORMAT, "%s: the manifest's total size overflows", path);
         }
     }
     return VSQ_OK;
 }
 
 /* Read one group's shards into dst (exactly `need` floats). */
-static vsq_status read_group(const char *dir, const cJSON *paths, float *dst, size_t need) {
-    size_t have = 0;
+static vsq_status read_group(const cnn_shard_reader *r, const cJSON *paths, float *dst, size_t need) {
+    size_t have = 0; /* bytes */
+    size_t need_bytes = need * sizeof(float); /* cannot overflow: checked by manifest_scan */
     const cJSON *p;
-    char full[4096];
     cJSON_ArrayForEach(p, paths) {
-        if (!cJSON_IsString(p)) return vsq_error(VSQ_EFORMAT, "%s/model.json: shard path is not a string", dir);
-        snprintf(full, sizeof full, "%s/%s", dir, p->valuestring);
-        FILE *f = fopen(full, "rb");
-        if (!f) return vsq_error(VSQ_EIO, "missing weight shard %s", full);
-        size_t room = (need - have) * sizeof(float);
-        size_t got = fread((char *)dst + have * sizeof(float), 1, room, f);
-        int extra = fgetc(f) != EOF;
-        fclose(f);
-        if (got % sizeof(float)) return vsq_error(VSQ_EFORMAT, "weight shard %s: size not a multiple of 4", full);
-        if (extra) return vsq_error(VSQ_EFORMAT, "weight shard %s is longer than its manifest says", full);
-        have += got / sizeof(float);
+        if (!cJSON_IsString(p)) return vsq_error(VSQ_EFORMAT, "%s/model.json: shard path is not a string", r->what);
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        vsq_status st = r->read(r->ctx, r->what, p->valuestring, &buf, &len);
+        if (st) return st;
+        if (len > need_bytes - have) {
+            free(buf);
+            return vsq_error(VSQ_EFORMAT, "weight shard %s/%s is longer than its manifest says", r->what, p->valuestring);
+        }
+        if (len % sizeof(float)) {
+            free(buf);
+            return vsq_error(VSQ_EFORMAT, "weight shard %s/%s: size not a multiple of 4", r->what, p->valuestring);
+        }
+        memcpy((char *)dst + have, buf, len);
+        free(buf);
+        have += len;
     }
-    if (have != need)
+    if (have != need_bytes)
         return vsq_error(VSQ_EFORMAT, "weight shards of %s are short: %zu of %zu floats (group starting %s)",
-                         dir, have, need,
+                         r->what, have / sizeof(float), need,
                          cJSON_IsString(cJSON_GetArrayItem(paths, 0)) ? cJSON_GetArrayItem(paths, 0)->valuestring : "?");
+    return VSQ_OK;
+}
+
+/* The file reader: shard paths are relative to the model folder and may
+ * not leave it. */
+static vsq_status read_shard_file(void *ctx, const char *dir, const char *name, uint8_t **buf, size_t *len) {
+    (void)ctx;
+    if (name[0] == '/' || strstr(name, ".."))
+        return vsq_error(VSQ_EFORMAT, "%s/model.json: shard path '%s' leaves the model folder", dir, name);
+    char full[4096];
+    if (snprintf(full, sizeof full, "%s/%s", dir, name) >= (int)sizeof full)
+        return vsq_error(VSQ_EINVAL, "%s: shard path too long", dir);
+    char *b;
+    vsq_status st = read_file(full, &b, len);
+    if (st == VSQ_EIO && !strncmp(vsq_last_error(), "cannot open", 11))
+        return vsq_error(VSQ_EIO, "missing weight shard %s", full);
+    if (st) return st;
+    *buf = (uint8_t *)b;
     return VSQ_OK;
 }
 
@@ -100,8 +130,21 @@ vsq_status cnn_weights_load(const char *dir, cnn_weights *out, void **json_root)
     size_t len = 0;
     vsq_status st = read_file(path, &text, &len);
     if (st) return st;
-    cJSON *root = cJSON_ParseWithLength(text, len);
+    cnn_shard_reader r = {read_shard_file, NULL, dir};
+    st = cnn_weights_parse(text, len, &r, out, json_root);
     free(text);
+    return st;
+}
+
+vsq_status cnn_weights_parse(const char *json, size_t len, const cnn_shard_reader *r,
+                             cnn_weights *out, void **json_root) {
+    memset(out, 0, sizeof *out);
+    *json_root = NULL;
+    const char *dir = r->what;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/model.json", dir);
+    vsq_status st;
+    cJSON *root = cJSON_ParseWithLength(json, len);
     if (!root) return vsq_error(VSQ_EFORMAT, "%s: not valid JSON", path);
     const cJSON *man = cJSON_GetObjectItemCaseSensitive(root, "weightsManifest");
     int n_w;
@@ -127,7 +170,7 @@ vsq_status cnn_weights_load(const char *dir, cnn_weights *out, void **json_root)
             cw->data = out->blob + off;
             off += cw->numel;
         }
-        st = read_group(dir, cJSON_GetObjectItemCaseSensitive(g, "paths"), out->blob + start, off - start);
+        st = read_group(r, cJSON_GetObjectItemCaseSensitive(g, "paths"), out->blob + start, off - start);
         if (st) { cJSON_Delete(root); cnn_weights_free(out); return st; }
     }
     for (int i = 0; i < out->n; i++)

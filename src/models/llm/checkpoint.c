@@ -12,6 +12,8 @@
  */
 #include "models/llm/llm.h"
 
+#include "core/checked.h"
+
 #include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
@@ -43,15 +45,24 @@ static vsq_status check_config(const llm_config *c, const char *what) {
     return VSQ_OK;
 }
 
-/* Number of floats the header implies. */
-static uint64_t expected_floats(const llm_config *c) {
-    uint64_t d = (uint64_t)c->dim, h = (uint64_t)c->hidden_dim, L = (uint64_t)c->n_layers;
-    uint64_t hs = d / (uint64_t)c->n_heads, kv = hs * (uint64_t)c->n_kv_heads;
-    uint64_t v = (uint64_t)c->vocab_size;
-    uint64_t n = v * d + L * d + L * d * d * 2 + L * kv * d * 2 + L * d + L * h * d * 3 + d;
-    n += (uint64_t)c->seq_len * hs; /* freq_cis real + imag */
-    if (!c->shared_cls) n += v * d;
-    return n;
+/* Number of floats the header implies (the layout at the top), with
+ * overflow-checked products; returns 1 on overflow. */
+static int expected_floats(const llm_config *c, size_t *out) {
+    size_t d = (size_t)c->dim, h = (size_t)c->hidden_dim, L = (size_t)c->n_layers;
+    size_t hs = d / (size_t)c->n_heads, kv = hs * (size_t)c->n_kv_heads;
+    size_t v = (size_t)c->vocab_size, cls = c->shared_cls ? 0 : v;
+    const size_t parts[][4] = {
+        {v, d, 1, 1},  {L, d, 1, 1},  {L, d, d, 2},         {L, kv, d, 2}, {L, d, 1, 1},
+        {L, h, d, 3},  {d, 1, 1, 1},  {(size_t)c->seq_len, hs, 1, 1}, {cls, d, 1, 1}};
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        size_t p = 1;
+        for (int k = 0; k < 4; k++)
+            if (vsq_mul_size_into(&p, parts[i][k])) return 1;
+        if (vsq_add_size(n, p, &n)) return 1;
+    }
+    *out = n;
+    return 0;
 }
 
 static void set_mat(llm_mat *m, const float *w, int rows, int cols, const char *name) {
@@ -109,11 +120,13 @@ vsq_status llm_parse(const void *buf, size_t len, const char *what, llm_model *m
     c->seq_len = h[6];
     vsq_status st = check_config(c, what);
     if (st) return st;
-    uint64_t want = sizeof h + expected_floats(c) * sizeof(float);
-    if ((uint64_t)len != want)
-        return vsq_error(VSQ_EFORMAT, "%s: %s file: %zu bytes, header implies %llu", what,
-                         (uint64_t)len < want ? "truncated" : "oversized", len,
-                         (unsigned long long)want);
+    size_t n_floats, want;
+    if (expected_floats(c, &n_floats) || vsq_mul_size(n_floats, sizeof(float), &want) ||
+        vsq_add_size(want, sizeof h, &want))
+        return vsq_error(VSQ_EFORMAT, "%s: header dimensions overflow the size arithmetic", what);
+    if (len != want)
+        return vsq_error(VSQ_EFORMAT, "%s: %s file: %zu bytes, header implies %zu", what,
+                         len < want ? "truncated" : "oversized", len, want);
     if (((uintptr_t)buf % sizeof(float)) != 0)
         return vsq_error(VSQ_EINVAL, "%s: buffer not 4-byte aligned", what);
     st = assign_weights(m, (const float *)((const char *)buf + sizeof h));

@@ -99,6 +99,9 @@ typedef struct {
 } llm_tokenizer;
 
 vsq_status llm_tokenizer_load(const char *path, int vocab_size, llm_tokenizer *t);
+/* Parse a tokenizer image already in memory (used by the loader, fuzzers). */
+vsq_status llm_tokenizer_parse(const uint8_t *buf, size_t len, int vocab_size, const char *what,
+                               llm_tokenizer *t);
 void llm_tokenizer_free(llm_tokenizer *t);
 /* Encode like llama2.c: optional BOS, the " " dummy prefix for non-empty
  * text, code points (byte fallback <0xXX> = id byte+3), then greedy merges

@@ -19,9 +19,28 @@
 
 /* ---- loading ---- */
 
-static const llm_tokenizer *sort_ctx;
-static int cmp_ids(const void *a, const void *b) {
-    return strcmp(sort_ctx->vocab[*(const int *)a], sort_ctx->vocab[*(const int *)b]);
+/* Sorting ids by their strings: qsort has no context argument, so sort
+ * (string, id) pairs instead of a global pointer to the tokenizer (which
+ * raced when two threads loaded tokenizers at once). */
+typedef struct {
+    const char *s;
+    int id;
+} vocab_entry;
+
+static int cmp_entries(const void *a, const void *b) {
+    const vocab_entry *x = a, *y = b;
+    int c = strcmp(x->s, y->s);
+    return c ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+static vsq_status sort_vocab(llm_tokenizer *t, const char *what) {
+    vocab_entry *e = malloc((size_t)t->vocab_size * sizeof *e);
+    if (!e) return vsq_error(VSQ_ENOMEM, "%s: out of memory", what);
+    for (int i = 0; i < t->vocab_size; i++) e[i] = (vocab_entry){t->vocab[i], i};
+    qsort(e, (size_t)t->vocab_size, sizeof *e, cmp_entries);
+    for (int i = 0; i < t->vocab_size; i++) t->sorted[i] = e[i].id;
+    free(e);
+    return VSQ_OK;
 }
 
 static vsq_status read_file(const char *path, unsigned char **buf, size_t *len) {
@@ -78,34 +97,42 @@ static vsq_status parse_vocab(llm_tokenizer *t, const unsigned char *b, size_t l
     return VSQ_OK;
 }
 
-vsq_status llm_tokenizer_load(const char *path, int vocab_size, llm_tokenizer *t) {
+vsq_status llm_tokenizer_parse(const uint8_t *buf, size_t len, int vocab_size, const char *what,
+                               llm_tokenizer *t) {
     memset(t, 0, sizeof *t);
     if (vocab_size < 259)
-        return vsq_error(VSQ_EINVAL, "%s: vocab size %d has no room for byte tokens", path,
+        return vsq_error(VSQ_EINVAL, "%s: vocab size %d has no room for byte tokens", what,
                          vocab_size);
-    unsigned char *buf = NULL;
-    size_t len = 0;
-    vsq_status st = read_file(path, &buf, &len);
-    if (st) return st;
+    if (vocab_size > (1 << 20))
+        return vsq_error(VSQ_EINVAL, "%s: vocab size %d is implausibly large", what, vocab_size);
     t->vocab_size = vocab_size;
     t->vocab = calloc((size_t)vocab_size, sizeof(char *));
     t->scores = calloc((size_t)vocab_size, sizeof(float));
-    t->sorted = malloc((size_t)vocab_size * sizeof(int));
+    t->sorted = calloc((size_t)vocab_size, sizeof(int));
+    vsq_status st = VSQ_OK;
     if (!t->vocab || !t->scores || !t->sorted)
-        st = vsq_error(VSQ_ENOMEM, "%s: out of memory", path);
-    if (!st) st = parse_vocab(t, buf, len, path);
-    free(buf);
+        st = vsq_error(VSQ_ENOMEM, "%s: out of memory", what);
+    if (!st) st = parse_vocab(t, buf, len, what);
+    if (!st) st = sort_vocab(t, what);
     if (st) {
         llm_tokenizer_free(t);
         return st;
     }
     for (int i = 0; i < 256; i++) t->bytes[i * 2] = (unsigned char)i;
-    for (int i = 0; i < vocab_size; i++) t->sorted[i] = i;
-    sort_ctx = t; /* qsort has no context argument; load is not hot */
-    qsort(t->sorted, (size_t)vocab_size, sizeof(int), cmp_ids);
     t->add_bos = 1;
     t->bos_id = t->stop_id = LLM_BOS; /* llama2.c stops at BOS */
     return VSQ_OK;
+}
+
+vsq_status llm_tokenizer_load(const char *path, int vocab_size, llm_tokenizer *t) {
+    memset(t, 0, sizeof *t);
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    vsq_status st = read_file(path, &buf, &len);
+    if (st) return st;
+    st = llm_tokenizer_parse(buf, len, vocab_size, path, t);
+    free(buf);
+    return st;
 }
 
 void llm_tokenizer_free(llm_tokenizer *t) {
