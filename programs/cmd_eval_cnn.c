@@ -1,10 +1,13 @@
 /* vsq eval-cnn: ImageNet top-1/top-5 of a Keras/TF.js CNN (MobileNetV1),
  * in fp32 or with VS-Quant post-training quantization; --sweep regenerates
  * the paper's Table 2-5 analogues (see docs/cnn.md). */
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -17,8 +20,9 @@ static void progress_calib(size_t done, size_t total) { cli_progress("calibrate"
 
 typedef struct {
     const char *model, *data, *w, *a, *cfg, *json, *csv, *sweep, *out, *dw, *first, *pad, *resize, *kernel;
-    long limit, calib, threads, gptq;
-    int use_int;
+    const char *preset, *mean, *std;
+    long limit, calib, threads, gptq, short_side;
+    int use_int, round8;
 } opts;
 
 static int parse_opts(int argc, char **argv, opts *o) {
@@ -26,7 +30,7 @@ static int parse_opts(int argc, char **argv, opts *o) {
     snprintf(model, sizeof model, "%s/models/mobilenet_v1_0.75_224", cli_shared_dir());
     snprintf(data, sizeof data, "%s/data/imagenet-val1300", cli_shared_dir());
     *o = (opts){.model = model, .data = data, .calib = -1, .dw = "window", .first = "flat",
-              .pad = "keras", .resize = "half", .kernel = "fake"};
+              .pad = "keras", .kernel = "fake", .round8 = -1};
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (cli_opt(argc, argv, &i, "--model", &o->model) || cli_opt(argc, argv, &i, "--data", &o->data) ||
@@ -35,7 +39,9 @@ static int parse_opts(int argc, char **argv, opts *o) {
             cli_opt(argc, argv, &i, "--csv", &o->csv) || cli_opt(argc, argv, &i, "--sweep", &o->sweep) ||
             cli_opt(argc, argv, &i, "--out", &o->out) || cli_opt(argc, argv, &i, "--dw", &o->dw) ||
             cli_opt(argc, argv, &i, "--first", &o->first) || cli_opt(argc, argv, &i, "--pad", &o->pad) ||
-            cli_opt(argc, argv, &i, "--resize", &o->resize) || cli_opt(argc, argv, &i, "--kernel", &o->kernel))
+            cli_opt(argc, argv, &i, "--resize", &o->resize) || cli_opt(argc, argv, &i, "--kernel", &o->kernel) ||
+            cli_opt(argc, argv, &i, "--preset", &o->preset) || cli_opt(argc, argv, &i, "--mean", &o->mean) ||
+            cli_opt(argc, argv, &i, "--std", &o->std))
             continue;
         if (cli_opt(argc, argv, &i, "--limit", &v)) {
             if (cli_parse_long(v, 1, 10000000, &o->limit)) return cli_fail(CLI_BADINPUT, "bad --limit '%s'", v);
@@ -47,6 +53,10 @@ static int parse_opts(int argc, char **argv, opts *o) {
             if (cli_parse_long(v, 1, 1024, &o->threads)) return cli_fail(CLI_BADINPUT, "bad --threads '%s'", v);
         } else if (!strcmp(argv[i], "--ref-compat")) {
             o->pad = "symmetric", o->resize = "corners";
+        } else if (cli_opt(argc, argv, &i, "--resize-short", &v)) {
+            if (cli_parse_long(v, 1, 65536, &o->short_side)) return cli_fail(CLI_BADINPUT, "bad --resize-short '%s'", v);
+        } else if (!strcmp(argv[i], "--round8") || !strcmp(argv[i], "--no-round8")) {
+            o->round8 = argv[i][2] == 'r';
         } else if (!strcmp(argv[i], "--int")) {
             o->use_int = 1;
         } else {
@@ -55,8 +65,8 @@ static int parse_opts(int argc, char **argv, opts *o) {
     }
     if (strcmp(o->pad, "keras") && strcmp(o->pad, "symmetric"))
         return cli_fail(CLI_BADINPUT, "--pad must be keras or symmetric, not '%s'", o->pad);
-    if (strcmp(o->resize, "half") && strcmp(o->resize, "corners"))
-        return cli_fail(CLI_BADINPUT, "--resize must be half or corners, not '%s'", o->resize);
+    if (o->resize && strcmp(o->resize, "half") && strcmp(o->resize, "corners") && strcmp(o->resize, "antialias"))
+        return cli_fail(CLI_BADINPUT, "--resize must be half, corners or antialias, not '%s'", o->resize);
     if (strcmp(o->kernel, "fake") && strcmp(o->kernel, "packed"))
         return cli_fail(CLI_BADINPUT, "--kernel must be fake or packed, not '%s'", o->kernel);
     if (o->cfg && (o->w || o->a)) return cli_fail(CLI_BADINPUT, "--cfg cannot be combined with --w/--a");
@@ -95,20 +105,115 @@ static int build_qcfg(const opts *o, cnn_qcfg *q) {
     return CLI_OK;
 }
 
-static int write_results(const opts *o, const cnn_result *r, int begin, const cnn_qcfg *q) {
+/* "v" or "v1,v2,v3" -> three per-channel values. */
+static int parse_triple(const char *s, const char *flag, float v[3]) {
+    char buf[256], *items[4];
+    snprintf(buf, sizeof buf, "%s", s);
+    int n = cli_split_commas(buf, items, 4);
+    if (n != 1 && n != 3) return cli_fail(CLI_BADINPUT, "%s takes one value or three (R,G,B), not '%s'", flag, s);
+    for (int c = 0; c < 3; c++) {
+        double d;
+        if (cli_parse_double(items[n == 3 ? c : 0], &d) || !(d > -1e6 && d < 1e6))
+            return cli_fail(CLI_BADINPUT, "bad %s value '%s'", flag, items[n == 3 ? c : 0]);
+        v[c] = (float)d;
+    }
+    return CLI_OK;
+}
+
+/* The model's preprocessing: --preset (or the model's own: TF.js ->
+ * mobilenet, an ONNX file named *efficientnet* -> efficientnet), then the
+ * individual overrides. *name receives the preset used. */
+static int build_preproc(const opts *o, const cnn_model *m, cnn_preproc *p, const char **name) {
+    *name = o->preset;
+    if (!*name) {
+        *name = !strcmp(m->format, "onnx") && strstr(o->model, "efficientnet") ? "efficientnet" : "mobilenet";
+        if (!strcmp(m->format, "onnx") && strcmp(*name, "efficientnet"))
+            fprintf(stderr, "eval-cnn: no --preset given for %s: using 'mobilenet' (x/127.5 - 1)\n", o->model);
+    }
+    if (cnn_preproc_preset(*name, m->in_h, p)) return cli_fail(CLI_BADINPUT, "--preset: %s", vsq_last_error());
+    if (o->resize) p->mode = !strcmp(o->resize, "half") ? CNN_RESIZE_HALF_PIXEL
+                             : !strcmp(o->resize, "corners") ? CNN_RESIZE_ALIGN_CORNERS : CNN_RESIZE_ANTIALIAS;
+    if (o->round8 >= 0) p->round8 = o->round8;
+    if (o->short_side > 0) {
+        if (o->short_side < m->in_h) return cli_fail(CLI_BADINPUT, "--resize-short %ld is below the crop size %d", o->short_side, m->in_h);
+        p->short_ratio = (double)o->short_side / m->in_h;
+    }
+    int rc = o->mean ? parse_triple(o->mean, "--mean", p->mean) : CLI_OK;
+    if (!rc && o->std) rc = parse_triple(o->std, "--std", p->std);
+    for (int c = 0; !rc && c < 3; c++)
+        if (!(p->std[c] > 0)) rc = cli_fail(CLI_BADINPUT, "--std must be positive");
+    return rc;
+}
+
+static const char *resize_name(cnn_resize r) {
+    return r == CNN_RESIZE_HALF_PIXEL ? "half" : r == CNN_RESIZE_ALIGN_CORNERS ? "corners" : "antialias";
+}
+
+/* Every option of the run, for the JSON record. */
+static cJSON *options_json(const opts *o, const cnn_model *m, const cnn_preproc *pp, const char *preset,
+                           const cnn_qcfg *q, int n_images) {
+    char ws[128] = "fp32", as[128] = "fp32";
+    if (q->quant_w) vsq_format_str(&q->w, ws, sizeof ws);
+    if (q->quant_a) vsq_format_str(&q->a, as, sizeof as);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "model", o->model);
+    cJSON_AddStringToObject(j, "model_format", m->format);
+    cJSON_AddStringToObject(j, "data", o->data);
+    cJSON_AddNumberToObject(j, "limit", (double)o->limit);
+    cJSON_AddNumberToObject(j, "images_in_split", n_images);
+    cJSON_AddStringToObject(j, "w", ws);
+    cJSON_AddStringToObject(j, "a", as);
+    cJSON_AddStringToObject(j, "cfg", o->cfg ? o->cfg : "");
+    cJSON_AddNumberToObject(j, "a_static", q->a_static);
+    cJSON_AddNumberToObject(j, "calib_images", o->calib > 0 ? (double)o->calib : 300);
+    cJSON_AddNumberToObject(j, "gptq_images", (double)o->gptq);
+    cJSON_AddNumberToObject(j, "int_path", q->use_int);
+    cJSON_AddStringToObject(j, "kernel", o->kernel);
+    cJSON_AddStringToObject(j, "dw", o->dw);
+    cJSON_AddStringToObject(j, "first", o->first);
+    cJSON_AddStringToObject(j, "pad", o->pad);
+    cJSON_AddStringToObject(j, "preset", preset);
+    cJSON_AddStringToObject(j, "resize", resize_name(pp->mode));
+    cJSON_AddNumberToObject(j, "resize_short", (double)lround(pp->size * pp->short_ratio));
+    cJSON_AddNumberToObject(j, "crop", pp->size);
+    cJSON_AddNumberToObject(j, "round8", pp->round8);
+    cJSON_AddItemToObject(j, "mean", cJSON_CreateFloatArray(pp->mean, 3));
+    cJSON_AddItemToObject(j, "std", cJSON_CreateFloatArray(pp->std, 3));
+    cJSON_AddNumberToObject(j, "threads", (double)o->threads);
+    return j;
+}
+
+static int write_results(const opts *o, const cnn_result *r, int begin, const cnn_qcfg *q, cJSON *options) {
     char ws[128] = "fp32", as[128] = "fp32", text[2048];
     if (q->quant_w) vsq_format_str(&q->w, ws, sizeof ws);
     if (q->quant_a) vsq_format_str(&q->a, as, sizeof as);
-    snprintf(text, sizeof text,
-             "{\"top1\": %.4f, \"top5\": %.4f, \"n\": %d, \"first_image\": %d, \"w\": \"%s\", "
-             "\"a\": \"%s\", \"a_static\": %d, \"int_path\": %d, \"kernel\": \"%s\", \"dw\": \"%s\", \"first\": \"%s\", "
-             "\"pad\": \"%s\", \"resize\": \"%s\", \"seconds\": %.3f, \"images_per_s\": %.2f}\n",
-             r->top1, r->top5, r->n, begin, ws, as, q->a_static, q->use_int, o->kernel, o->dw, o->first, o->pad, o->resize,
-             r->seconds, r->images_per_s);
-    if (o->json && cli_write_text(o->json, text)) return cli_fail(CLI_FAIL, "cannot write %s", o->json);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "top1", r->top1);
+    cJSON_AddNumberToObject(j, "top5", r->top5);
+    cJSON_AddNumberToObject(j, "n", r->n);
+    cJSON_AddNumberToObject(j, "first_image", begin);
+    cJSON_AddStringToObject(j, "w", ws);
+    cJSON_AddStringToObject(j, "a", as);
+    cJSON_AddNumberToObject(j, "a_static", q->a_static);
+    cJSON_AddNumberToObject(j, "int_path", q->use_int);
+    cJSON_AddStringToObject(j, "kernel", o->kernel);
+    cJSON_AddStringToObject(j, "dw", o->dw);
+    cJSON_AddStringToObject(j, "first", o->first);
+    cJSON_AddStringToObject(j, "pad", o->pad);
+    cJSON_AddStringToObject(j, "resize", cJSON_GetObjectItem(options, "resize")->valuestring);
+    cJSON_AddNumberToObject(j, "seconds", r->seconds);
+    cJSON_AddNumberToObject(j, "images_per_s", r->images_per_s);
+    cJSON_AddItemToObject(j, "options", options);
+    char *js = cJSON_Print(j);
+    int rc = CLI_OK;
+    if (o->json && (!js || cli_write_text(o->json, js))) rc = cli_fail(CLI_FAIL, "cannot write %s", o->json);
+    cJSON_free(js);
+    cJSON_Delete(j);
+    if (rc) return rc;
     if (o->csv) {
-        snprintf(text, sizeof text, "w,a,n,first_image,top1,top5,images_per_s\n%s,%s,%d,%d,%.4f,%.4f,%.2f\n", ws,
-                 as, r->n, begin, r->top1, r->top5, r->images_per_s);
+        snprintf(text, sizeof text,
+                 "model,w,a,n,first_image,gptq_images,kernel,top1,top5,images_per_s\n%s,%s,%s,%d,%d,%ld,%s,%.4f,%.4f,%.2f\n",
+                 o->model, ws, as, r->n, begin, o->gptq, o->kernel, r->top1, r->top5, r->images_per_s);
         if (cli_write_text(o->csv, text)) return cli_fail(CLI_FAIL, "cannot write %s", o->csv);
     }
     printf("%-28s %-28s %6s %8s %8s %9s\n", "weights", "activations", "n", "top1 %", "top5 %", "img/s");
@@ -124,15 +229,17 @@ static int run(int argc, char **argv) {
     cnn_qcfg q;
     if ((rc = build_qcfg(&o, &q))) return rc;
     cnn_model m;
-    vsq_status st = cnn_model_load(o.model, &m);
+    vsq_status st = cnn_model_open(o.model, &m);
     if (st) return cli_status(st);
+    cnn_preproc pp;
+    const char *preset;
+    if ((rc = build_preproc(&o, &m, &pp, &preset))) { cnn_model_free(&m); return rc; }
     cnn_dataset d;
     if ((st = cnn_dataset_open(o.data, (int)o.limit, &d))) { cnn_model_free(&m); return cli_status(st); }
     if (m.in_h != m.in_w || m.in_c != 3)
         st = vsq_error(VSQ_EUNSUPPORTED, "model input %dx%dx%d: only square RGB inputs", m.in_h, m.in_w, m.in_c);
     cnn_model_set_padding(&m, strcmp(o.pad, "keras") ? CNN_PAD_SYMMETRIC : CNN_PAD_KERAS);
-    cnn_resize rs = strcmp(o.resize, "half") ? CNN_RESIZE_ALIGN_CORNERS : CNN_RESIZE_HALF_PIXEL;
-    if (!st) st = cnn_dataset_cache(&d, m.in_h, rs, progress_images);
+    if (!st) st = cnn_dataset_cache_pp(&d, &pp, progress_images);
     if (!st && o.sweep) {
         rc = cnn_sweep(&m, &d, o.sweep, o.out, (int)o.threads, (int)(o.calib > 0 ? o.calib : 300));
         cnn_dataset_free(&d);
@@ -155,7 +262,7 @@ static int run(int argc, char **argv) {
     if (!st) st = cnn_quantize_weights(&m, &q);
     cnn_result r;
     if (!st) st = cnn_evaluate(&m, &q, &d, begin, d.n, (int)o.threads, &r, progress_eval);
-    rc = st ? cli_status(st) : write_results(&o, &r, begin, &q);
+    rc = st ? cli_status(st) : write_results(&o, &r, begin, &q, options_json(&o, &m, &pp, preset, &q, d.n));
     cnn_gptq_free(&m, q.hessian);
     cnn_qcfg_free(&q);
     cnn_dataset_free(&d);
