@@ -175,7 +175,7 @@ static vsq_status topo_order(onnx_ctx *c, const Onnx__GraphProto *g, int *order)
     prod = malloc((n_edges + 1) * sizeof *prod);
     char lab[160];
     vsq_status st = deg && prod ? VSQ_OK : vsq_error(VSQ_ENOMEM, "%s: no memory", c->what);
-    for (size_t i = 0, e = 0; !st && i < n; i++) {
+    for (size_t i = 0; !st && i < n; i++) { /* every output defined once */
         const Onnx__NodeProto *nd = g->node[i];
         for (size_t j = 0; !st && j < nd->n_output; j++) {
             const char *o = nd->output[j];
@@ -187,6 +187,9 @@ static vsq_status topo_order(onnx_ctx *c, const Onnx__GraphProto *g, int *order)
                     st = vsq_error(VSQ_EFORMAT, "%s: %s: output '%.80s' is defined more than once", c->what,
                                    onnx_node_label(nd, lab, sizeof lab), o);
         }
+    }
+    for (size_t i = 0, e = 0; !st && i < n; i++) { /* then every input has a definition */
+        const Onnx__NodeProto *nd = g->node[i];
         for (size_t j = 0; !st && j < nd->n_input; j++, e++) {
             const char *in = nd->input[j];
             prod[e] = in[0] ? producer_of(g, in) : -1;
