@@ -11,7 +11,7 @@ jobs=${VSQ_FUZZ_JOBS:-2}
 
 cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DVSQ_FUZZ=ON -DVSQ_TESTS=OFF >/dev/null
-cmake --build "$build" -j"$jobs" --target fuzz_npy fuzz_spec fuzz_container fuzz_seeds >/dev/null
+cmake --build "$build" -j"$jobs" --target fuzz_npy fuzz_spec fuzz_container fuzz_onnx fuzz_seeds >/dev/null
 
 work=$build/fuzz-work
 rm -rf "$work"
@@ -19,12 +19,14 @@ mkdir -p "$work"
 ASAN_OPTIONS=detect_leaks=1 "$build/fuzz/fuzz_seeds" "$work/seeds"
 
 status=0
-for t in npy spec container; do
+for t in npy spec container onnx; do
+    maxlen=4096
+    [ "$t" = onnx ] && maxlen=16384   # the seed models are 2-7 KB
     mkdir -p "$work/corpus_$t" "$work/artifacts_$t"
     regress=""   # past findings, kept as inputs that must stay harmless
     [ -d "$root/fuzz/regressions/$t" ] && regress="$root/fuzz/regressions/$t"
     echo "fuzz_$t: ${secs}s"
-    if ! "$build/fuzz/fuzz_$t" -max_total_time="$secs" -max_len=4096 -timeout=10 \
+    if ! "$build/fuzz/fuzz_$t" -max_total_time="$secs" -max_len=$maxlen -timeout=10 \
             -rss_limit_mb=2048 -artifact_prefix="$work/artifacts_$t/" -print_final_stats=1 \
             "$work/corpus_$t" "$work/seeds/$t" $regress >"$work/log_$t.txt" 2>&1; then
         echo "fuzz_$t: FINDING (log: $work/log_$t.txt)"

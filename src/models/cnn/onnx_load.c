@@ -135,8 +135,9 @@ static vsq_status define_input(onnx_ctx *c, const Onnx__GraphProto *g) {
         int known = dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
         d[i] = known ? dim->dim_value : (i == 0 ? 1 : -1); /* a symbolic batch is 1 */
     }
-    if (d[0] != 1 || d[1] < 1 || d[1] > 4096 || d[2] < 1 || d[2] > 4096 || d[3] < 1 || d[3] > 4096)
-        return vsq_error(VSQ_EUNSUPPORTED, "%s: input '%.80s' must be [1, C, H, W] with known C, H, W (up to 4096)",
+    if (d[0] != 1 || d[1] < 1 || d[1] > 4096 || d[2] < 1 || d[2] > 4096 || d[3] < 1 || d[3] > 4096 ||
+        d[1] * d[2] * d[3] > ((int64_t)1 << 28))
+        return vsq_error(VSQ_EUNSUPPORTED, "%s: input '%.80s' must be [1, C, H, W] with known C, H, W (up to 4096, 2^28 in all)",
                          c->what, in->name);
     onnx_value *v = onnx_define(c, in->name);
     if (!v) return VSQ_EFORMAT;
