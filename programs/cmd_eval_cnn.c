@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "cnn_cli.h"
 #include "commands.h"
 #include "models/cnn/cnn.h"
 #include "models/cnn/sweep.h"
@@ -19,10 +20,10 @@ static void progress_eval(size_t done, size_t total) { cli_progress("evaluate", 
 static void progress_calib(size_t done, size_t total) { cli_progress("calibrate", done, total); }
 
 typedef struct {
-    const char *model, *data, *w, *a, *cfg, *json, *csv, *sweep, *out, *dw, *first, *pad, *resize, *kernel;
-    const char *preset, *mean, *std;
-    long limit, calib, threads, gptq, short_side;
-    int use_int, round8;
+    const char *model, *data, *w, *a, *cfg, *json, *csv, *sweep, *out, *dw, *first, *pad, *kernel;
+    long limit, calib, threads, gptq;
+    int use_int;
+    cnn_pp_opts pp;
 } opts;
 
 static int parse_opts(int argc, char **argv, opts *o) {
@@ -30,7 +31,7 @@ static int parse_opts(int argc, char **argv, opts *o) {
     snprintf(model, sizeof model, "%s/models/mobilenet_v1_0.75_224", cli_shared_dir());
     snprintf(data, sizeof data, "%s/data/imagenet-val1300", cli_shared_dir());
     *o = (opts){.model = model, .data = data, .calib = -1, .dw = "window", .first = "flat",
-              .pad = "keras", .kernel = "fake", .round8 = -1};
+              .pad = "keras", .kernel = "fake", .pp = {.round8 = -1}};
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (cli_opt(argc, argv, &i, "--model", &o->model) || cli_opt(argc, argv, &i, "--data", &o->data) ||
@@ -39,10 +40,13 @@ static int parse_opts(int argc, char **argv, opts *o) {
             cli_opt(argc, argv, &i, "--csv", &o->csv) || cli_opt(argc, argv, &i, "--sweep", &o->sweep) ||
             cli_opt(argc, argv, &i, "--out", &o->out) || cli_opt(argc, argv, &i, "--dw", &o->dw) ||
             cli_opt(argc, argv, &i, "--first", &o->first) || cli_opt(argc, argv, &i, "--pad", &o->pad) ||
-            cli_opt(argc, argv, &i, "--resize", &o->resize) || cli_opt(argc, argv, &i, "--kernel", &o->kernel) ||
-            cli_opt(argc, argv, &i, "--preset", &o->preset) || cli_opt(argc, argv, &i, "--mean", &o->mean) ||
-            cli_opt(argc, argv, &i, "--std", &o->std))
+            cli_opt(argc, argv, &i, "--kernel", &o->kernel))
             continue;
+        int rc;
+        if (cnn_pp_opt(argc, argv, &i, &o->pp, &rc)) {
+            if (rc) return rc;
+            continue;
+        }
         if (cli_opt(argc, argv, &i, "--limit", &v)) {
             if (cli_parse_long(v, 1, 10000000, &o->limit)) return cli_fail(CLI_BADINPUT, "bad --limit '%s'", v);
         } else if (cli_opt(argc, argv, &i, "--gptq", &v)) {
@@ -52,11 +56,7 @@ static int parse_opts(int argc, char **argv, opts *o) {
         } else if (cli_opt(argc, argv, &i, "--threads", &v)) {
             if (cli_parse_long(v, 1, 1024, &o->threads)) return cli_fail(CLI_BADINPUT, "bad --threads '%s'", v);
         } else if (!strcmp(argv[i], "--ref-compat")) {
-            o->pad = "symmetric", o->resize = "corners";
-        } else if (cli_opt(argc, argv, &i, "--resize-short", &v)) {
-            if (cli_parse_long(v, 1, 65536, &o->short_side)) return cli_fail(CLI_BADINPUT, "bad --resize-short '%s'", v);
-        } else if (!strcmp(argv[i], "--round8") || !strcmp(argv[i], "--no-round8")) {
-            o->round8 = argv[i][2] == 'r';
+            o->pad = "symmetric", o->pp.resize = "corners";
         } else if (!strcmp(argv[i], "--int")) {
             o->use_int = 1;
         } else {
@@ -65,8 +65,6 @@ static int parse_opts(int argc, char **argv, opts *o) {
     }
     if (strcmp(o->pad, "keras") && strcmp(o->pad, "symmetric"))
         return cli_fail(CLI_BADINPUT, "--pad must be keras or symmetric, not '%s'", o->pad);
-    if (o->resize && strcmp(o->resize, "half") && strcmp(o->resize, "corners") && strcmp(o->resize, "antialias"))
-        return cli_fail(CLI_BADINPUT, "--resize must be half, corners or antialias, not '%s'", o->resize);
     if (strcmp(o->kernel, "fake") && strcmp(o->kernel, "packed"))
         return cli_fail(CLI_BADINPUT, "--kernel must be fake or packed, not '%s'", o->kernel);
     if (o->cfg && (o->w || o->a)) return cli_fail(CLI_BADINPUT, "--cfg cannot be combined with --w/--a");
@@ -105,50 +103,6 @@ static int build_qcfg(const opts *o, cnn_qcfg *q) {
     return CLI_OK;
 }
 
-/* "v" or "v1,v2,v3" -> three per-channel values. */
-static int parse_triple(const char *s, const char *flag, float v[3]) {
-    char buf[256], *items[4];
-    snprintf(buf, sizeof buf, "%s", s);
-    int n = cli_split_commas(buf, items, 4);
-    if (n != 1 && n != 3) return cli_fail(CLI_BADINPUT, "%s takes one value or three (R,G,B), not '%s'", flag, s);
-    for (int c = 0; c < 3; c++) {
-        double d;
-        if (cli_parse_double(items[n == 3 ? c : 0], &d) || !(d > -1e6 && d < 1e6))
-            return cli_fail(CLI_BADINPUT, "bad %s value '%s'", flag, items[n == 3 ? c : 0]);
-        v[c] = (float)d;
-    }
-    return CLI_OK;
-}
-
-/* The model's preprocessing: --preset (or the model's own: TF.js ->
- * mobilenet, an ONNX file named *efficientnet* -> efficientnet), then the
- * individual overrides. *name receives the preset used. */
-static int build_preproc(const opts *o, const cnn_model *m, cnn_preproc *p, const char **name) {
-    *name = o->preset;
-    if (!*name) {
-        *name = !strcmp(m->format, "onnx") && strstr(o->model, "efficientnet") ? "efficientnet" : "mobilenet";
-        if (!strcmp(m->format, "onnx") && strcmp(*name, "efficientnet"))
-            fprintf(stderr, "eval-cnn: no --preset given for %s: using 'mobilenet' (x/127.5 - 1)\n", o->model);
-    }
-    if (cnn_preproc_preset(*name, m->in_h, p)) return cli_fail(CLI_BADINPUT, "--preset: %s", vsq_last_error());
-    if (o->resize) p->mode = !strcmp(o->resize, "half") ? CNN_RESIZE_HALF_PIXEL
-                             : !strcmp(o->resize, "corners") ? CNN_RESIZE_ALIGN_CORNERS : CNN_RESIZE_ANTIALIAS;
-    if (o->round8 >= 0) p->round8 = o->round8;
-    if (o->short_side > 0) {
-        if (o->short_side < m->in_h) return cli_fail(CLI_BADINPUT, "--resize-short %ld is below the crop size %d", o->short_side, m->in_h);
-        p->short_ratio = (double)o->short_side / m->in_h;
-    }
-    int rc = o->mean ? parse_triple(o->mean, "--mean", p->mean) : CLI_OK;
-    if (!rc && o->std) rc = parse_triple(o->std, "--std", p->std);
-    for (int c = 0; !rc && c < 3; c++)
-        if (!(p->std[c] > 0)) rc = cli_fail(CLI_BADINPUT, "--std must be positive");
-    return rc;
-}
-
-static const char *resize_name(cnn_resize r) {
-    return r == CNN_RESIZE_HALF_PIXEL ? "half" : r == CNN_RESIZE_ALIGN_CORNERS ? "corners" : "antialias";
-}
-
 /* Every option of the run, for the JSON record. */
 static cJSON *options_json(const opts *o, const cnn_model *m, const cnn_preproc *pp, const char *preset,
                            const cnn_qcfg *q, int n_images) {
@@ -172,13 +126,7 @@ static cJSON *options_json(const opts *o, const cnn_model *m, const cnn_preproc 
     cJSON_AddStringToObject(j, "dw", o->dw);
     cJSON_AddStringToObject(j, "first", o->first);
     cJSON_AddStringToObject(j, "pad", o->pad);
-    cJSON_AddStringToObject(j, "preset", preset);
-    cJSON_AddStringToObject(j, "resize", resize_name(pp->mode));
-    cJSON_AddNumberToObject(j, "resize_short", (double)lround(pp->size * pp->short_ratio));
-    cJSON_AddNumberToObject(j, "crop", pp->size);
-    cJSON_AddNumberToObject(j, "round8", pp->round8);
-    cJSON_AddItemToObject(j, "mean", cJSON_CreateFloatArray(pp->mean, 3));
-    cJSON_AddItemToObject(j, "std", cJSON_CreateFloatArray(pp->std, 3));
+    cnn_pp_json(j, pp, preset);
     cJSON_AddNumberToObject(j, "threads", (double)o->threads);
     return j;
 }
@@ -233,7 +181,7 @@ static int run(int argc, char **argv) {
     if (st) return cli_status(st);
     cnn_preproc pp;
     const char *preset;
-    if ((rc = build_preproc(&o, &m, &pp, &preset))) { cnn_model_free(&m); return rc; }
+    if ((rc = cnn_pp_build(&o.pp, o.model, &m, &pp, &preset))) { cnn_model_free(&m); return rc; }
     cnn_dataset d;
     if ((st = cnn_dataset_open(o.data, (int)o.limit, &d))) { cnn_model_free(&m); return cli_status(st); }
     if (m.in_h != m.in_w || m.in_c != 3)
@@ -271,21 +219,27 @@ static int run(int argc, char **argv) {
 }
 
 const cli_command cmd_eval_cnn = {
-    "eval-cnn", run, "ImageNet accuracy of a TF.js CNN, fp32 or VS-Quant PTQ",
-    "usage: vsq eval-cnn [--model DIR] [--data DIR] [--w SPEC] [--a SPEC] [--cfg W/A/ws/as]\n"
+    "eval-cnn", run, "ImageNet accuracy of a CNN (TF.js or ONNX), fp32 or VS-Quant PTQ",
+    "usage: vsq eval-cnn [--model DIR|FILE.onnx] [--data DIR] [--w SPEC] [--a SPEC] [--cfg W/A/ws/as]\n"
     "                    [--limit N] [--calib-images N] [--gptq N] [--threads T] [--int]\n"
     "                    [--kernel fake|packed]\n"
     "                    [--dw window|channel] [--first flat|pixel|fp32]\n"
-    "                    [--pad keras|symmetric] [--resize half|corners] [--ref-compat]\n"
+    "                    [--preset NAME] [--mean M] [--std S] [--resize half|corners|antialias]\n"
+    "                    [--resize-short N] [--round8|--no-round8]\n"
+    "                    [--pad keras|symmetric] [--ref-compat]\n"
     "                    --json FILE [--csv FILE]\n"
     "       vsq eval-cnn --sweep table2|table3|table4|table5|variants|all --out DIR [--limit N]\n\n"
-    "Runs a Keras/TF.js layers model (default ../shared/models/mobilenet_v1_0.75_224) on\n"
-    "labels.txt images (default ../shared/data/imagenet-val1300) and reports top-1/top-5.\n"
-    "Without --w/--a: fp32. --w SPEC quantizes every Conv2D/DepthwiseConv2D/Dense weight\n"
+    "Runs a CNN - a Keras/TF.js layers model folder (default\n"
+    "../shared/models/mobilenet_v1_0.75_224) or an ONNX file (e.g.\n"
+    "../shared/models/efficientnet-lite0/model.onnx) - on labels.txt images (default\n"
+    "../shared/data/imagenet-val1300) and reports top-1/top-5. Both run on one graph\n"
+    "executor (residual Add, Concat, grouped convolutions; see docs/cnn.md).\n"
+    "Without --w/--a: fp32. --w SPEC quantizes every convolution / dense weight\n"
     "(vectors along the reduction axis). --a SPEC quantizes their inputs: a per-tensor (pt)\n"
     "spec is calibrated statically on the first --calib-images (default 300) images and\n"
     "accuracy is reported on the rest; a per-vector (vV) spec is dynamic, per vector at run\n"
-    "time. 'uintN' activations are unsigned after ReLU and signed intN for the image input.\n"
+    "time. 'uintN' activations are unsigned after ReLU / ReLU6 / Clip(0,.) and signed intN\n"
+    "elsewhere (the image input, residual sums).\n"
     "--cfg is the paper's W/A/ws/as notation with V=16 (e.g. 4/4U/4/6, 4/4U/-/-).\n"
     "--int runs the quantized layers through the integer vector MAC (vsq_gemm_ref).\n"
     "--gptq N: GPTQ error-compensating weight rounding with Hessians from fp32 passes over\n"
@@ -295,7 +249,9 @@ const cli_command cmd_eval_cnn = {
     "8/8U/6/6, 4/8U/4/6); other layers keep the fake-quant path.\n"
     "--dw: depthwise vectors along the 3x3 window (default) or across channels.\n"
     "--first: first-layer vectors over the flattened window (default), per pixel, or fp32.\n"
-    "--pad symmetric pads stride-2 'same' convs 1 px each side (a PyTorch-port convention,\n"
-    "not Keras); --resize corners samples with align_corners=True. --ref-compat = both:\n"
-    "it reproduces the shared README's reference (72.2/91.3); Keras semantics give more.\n"
-    "JSON: {\"top1\",\"top5\",\"n\",\"first_image\",...}. Exit 0 ok, 2 bad input.\n"};
+    CNN_PP_USAGE
+    "--pad symmetric pads stride-2 'same' convs 1 px each side (TF.js models; a PyTorch-port\n"
+    "convention, not Keras); --ref-compat = --pad symmetric --resize corners: it reproduces\n"
+    "the shared MobileNetV1 README's reference (72.2/91.3); Keras semantics give more.\n"
+    "JSON: {\"top1\",\"top5\",\"n\",\"first_image\",...,\"options\":{every option}}.\n"
+    "Exit 0 ok, 2 bad input (including an unsupported ONNX operator or attribute).\n"};

@@ -253,6 +253,71 @@ static void test_quantized_residual_graph(void **state) {
     free(buf), free(t);
 }
 
+/* ---- sensitivity and mixed precision ---- */
+/* One layer at a time on the tiny model: one entry per MAC layer, and
+ * 8-bit weights disturb the logits far less than 2-bit ones everywhere. */
+static void test_sensitivity_tiny(void **state) {
+    (void)state;
+    tiny_net *t = malloc(sizeof *t);
+    tiny_init(t, 13, 13, 21);
+    size_t len;
+    uint8_t *buf = tiny_bytes(t, NULL, &len, NULL);
+    cnn_model m;
+    assert_int_equal(cnn_onnx_load_mem(buf, len, "tiny.onnx", &m), VSQ_OK);
+    cnn_dataset d = {.n = 4, .size = 13};
+    int labels[4] = {0, 1, 2, 3};
+    d.label = labels;
+    d.pix = malloc(4 * 13 * 13 * 3 * sizeof(float));
+    uint32_t s = 9;
+    for (int i = 0; i < 4 * 13 * 13 * 3; i++) d.pix[i] = tiny_rand(&s) * 4;
+    float ref[4 * 5];
+    assert_int_equal(cnn_logits(&m, NULL, &d, 0, 4, 1, ref), VSQ_OK);
+    cnn_sens hi[32], lo[32];
+    int n_hi, n_lo;
+    cnn_qcfg q;
+    cnn_qcfg_init(&q);
+    q.quant_w = 1;
+    assert_int_equal(vsq_format_parse("int8:pc", &q.w), VSQ_OK);
+    assert_int_equal(cnn_sensitivity(&m, &q, &d, 0, 4, 1, ref, hi, &n_hi, NULL), VSQ_OK);
+    assert_int_equal(vsq_format_parse("int2:pc", &q.w), VSQ_OK);
+    assert_int_equal(cnn_sensitivity(&m, &q, &d, 0, 4, 1, ref, lo, &n_lo, NULL), VSQ_OK);
+    assert_int_equal(n_hi, 7); /* conv1, conv2, dw3, conv4, conv5, mm, gemm */
+    assert_int_equal(n_lo, 7);
+    for (int j = 0; j < n_hi; j++) {
+        fprintf(stderr, "  %-6s int8 %5.1f dB  int2 %5.1f dB\n", m.l[hi[j].layer].name, hi[j].sqnr_db, lo[j].sqnr_db);
+        assert_true(hi[j].sqnr_db > 25);
+        assert_true(hi[j].sqnr_db > lo[j].sqnr_db + 10); /* ~6 dB per bit */
+        assert_true(hi[j].bits > 8 && lo[j].bits > 2 && hi[j].bits - lo[j].bits > 5.99 && hi[j].bits - lo[j].bits < 6.01);
+    }
+    free(d.pix);
+    cnn_model_free(&m);
+    free(buf), free(t);
+}
+
+/* Hand-checked greedy: 3 layers of 100 weights, formats 8 and 4 bits.
+ * Noise added by 4 bits: layer 0 tiny (60 dB), layer 1 large (10 dB),
+ * layer 2 medium (30 dB). Budget 6.7: one move (400 bits) brings the
+ * average from 8 to 6.67 - the cheapest is layer 0; budget 5.4 takes
+ * layer 2 next; 4 moves everything; 3 is infeasible. */
+static void test_mixed_greedy(void **state) {
+    (void)state;
+    cnn_sens s[6] = {
+        {0, 100, 8, 0, 90}, {1, 100, 8, 0, 90}, {2, 100, 8, 0, 90},
+        {0, 100, 4, 0, 60}, {1, 100, 4, 0, 10}, {2, 100, 4, 0, 30},
+    };
+    int ch[3];
+    double avg;
+    assert_int_equal(cnn_mixed_greedy(s, 2, 3, 6.7, ch, &avg), VSQ_OK);
+    assert_int_equal(ch[0], 1), assert_int_equal(ch[1], 0), assert_int_equal(ch[2], 0);
+    assert_true(fabs(avg - 20.0 / 3) < 1e-9);
+    assert_int_equal(cnn_mixed_greedy(s, 2, 3, 5.4, ch, &avg), VSQ_OK);
+    assert_int_equal(ch[0], 1), assert_int_equal(ch[1], 0), assert_int_equal(ch[2], 1);
+    assert_int_equal(cnn_mixed_greedy(s, 2, 3, 4.0, ch, &avg), VSQ_OK);
+    assert_int_equal(ch[0] + ch[1] + ch[2], 3);
+    assert_int_equal(cnn_mixed_greedy(s, 2, 3, 3.0, ch, &avg), VSQ_EINVAL);
+    assert_non_null(strstr(vsq_last_error(), "below the cheapest"));
+}
+
 /* ---- tests: malformed models ---- */
 static void expect_error(void (*mutate)(onnx_gen *), size_t cut, vsq_status want, const char *msg1, const char *msg2) {
     tiny_net *t = malloc(sizeof *t);
@@ -372,6 +437,8 @@ int main(void) {
         cmocka_unit_test(test_shuffled_nodes),
         cmocka_unit_test(test_buffer_reuse),
         cmocka_unit_test(test_quantized_residual_graph),
+        cmocka_unit_test(test_sensitivity_tiny),
+        cmocka_unit_test(test_mixed_greedy),
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_dangling_input),
         cmocka_unit_test(test_wrong_initializer_size),

@@ -178,6 +178,8 @@ typedef struct {
     int slow;              /* always use vsq_fakequant (no fast path; tests) */
     float *alpha;          /* static: one clip value per layer (n entries) */
     double **hessian;      /* GPTQ: per layer X^T X (cnn_gptq.c), or NULL */
+    const unsigned char *layer_on; /* NULL: every MAC layer; else only layers i with layer_on[i] */
+    const vsq_format *layer_w;     /* NULL: w everywhere; else per-layer weight formats (n entries) */
 } cnn_qcfg;
 
 void cnn_qcfg_init(cnn_qcfg *q);
@@ -296,5 +298,40 @@ vsq_status cnn_calibrate(const cnn_model *m, cnn_qcfg *q, const cnn_dataset *d, 
 vsq_status cnn_calibrate_many(const cnn_model *m, cnn_qcfg **qs, int nq, const cnn_dataset *d,
                               int begin, int end, int threads,
                               void (*progress)(size_t, size_t));
+
+/* ---- per-layer sensitivity and mixed precision (sensitivity.c) ---- */
+/* Logits of images [begin, end) into out[(i - begin) * n_classes]. */
+vsq_status cnn_logits(const cnn_model *m, const cnn_qcfg *q, const cnn_dataset *d, int begin, int end,
+                      int threads, float *out);
+/* Top-1 (percent) of logits against the labels of images [begin, end), and
+ * the SQNR (dB) of logits against reference logits (NULL: not computed). */
+double cnn_logits_top1(const cnn_model *m, const cnn_dataset *d, int begin, int end, const float *logits);
+double cnn_logits_sqnr(const float *ref, const float *x, size_t n);
+
+typedef struct {
+    int layer;       /* index in m->l */
+    size_t params;   /* weights of the layer */
+    double bits;     /* bits per weight in this format, scales included */
+    double top1;     /* accuracy with only this layer quantized */
+    double sqnr_db;  /* logits vs fp32 */
+} cnn_sens;
+
+/* Quantize one MAC layer at a time with q's formats (everything else fp32)
+ * and score images [begin, end) against the fp32 logits ref. out gets one
+ * entry per MAC layer (*n_out of them, room for m->n). */
+vsq_status cnn_sensitivity(cnn_model *m, const cnn_qcfg *q, const cnn_dataset *d, int begin, int end,
+                           int threads, const float *ref, cnn_sens *out, int *n_out,
+                           void (*progress)(size_t, size_t));
+/* Bits per weight of layer l's matrix in format f (scale overhead included). */
+double cnn_layer_bits(const cnn_layer *l, const vsq_format *f);
+
+/* Greedy mixed precision: sens[f * n_mac + j] holds layer j in candidate
+ * format f (candidates ordered by decreasing bits). Start every layer at
+ * the first candidate; while the average bits per weight exceeds target,
+ * move the layer whose next cheaper candidate adds the least logit noise
+ * (10^(-SQNR/10), assumed additive over layers) per bit saved. choice[j]
+ * gets the candidate of layer j; *avg_bits the result. */
+vsq_status cnn_mixed_greedy(const cnn_sens *sens, int n_fmt, int n_mac, double target, int *choice,
+                            double *avg_bits);
 
 #endif
