@@ -189,7 +189,12 @@ static int run(int argc, char **argv) {
     cnn_model_set_padding(&m, strcmp(o.pad, "keras") ? CNN_PAD_SYMMETRIC : CNN_PAD_KERAS);
     if (!st) st = cnn_dataset_cache_pp(&d, &pp, progress_images);
     if (!st && o.sweep) {
-        rc = cnn_sweep(&m, &d, o.sweep, o.out, (int)o.threads, (int)(o.calib > 0 ? o.calib : 300));
+        char desc[600];
+        snprintf(desc, sizeof desc, "%s (%s; preprocessing %s, resize %s, %d images listed)",
+                 strstr(o.model, "mobilenet_v1_0.75_224") ? "MobileNetV1 0.75/224" : o.model, m.format, preset,
+                 pp.mode == CNN_RESIZE_ANTIALIAS ? "antialias" : pp.mode == CNN_RESIZE_HALF_PIXEL ? "half" : "corners", d.n);
+        for (char *c = desc; *c; c++) *c = *c == '"' ? '\'' : *c;
+        rc = cnn_sweep(&m, &d, o.sweep, o.out, (int)o.threads, (int)(o.calib > 0 ? o.calib : 300), desc);
         cnn_dataset_free(&d);
         cnn_model_free(&m);
         return rc == 0 ? CLI_OK : cli_status((vsq_status)rc);
