@@ -253,6 +253,67 @@ static void test_quantized_residual_graph(void **state) {
     free(buf), free(t);
 }
 
+/* The integer MAC path (--int) and the packed pointwise path compute the
+ * fake-quant arithmetic with integer codes: on the residual graph their
+ * logits must match fake-quant to float rounding, and the GPTQ and static
+ * calibration hooks must run on graph nodes. */
+static void test_int_packed_gptq_on_graph(void **state) {
+    (void)state;
+    tiny_net *t = malloc(sizeof *t);
+    tiny_init(t, 13, 13, 31);
+    size_t len;
+    uint8_t *buf = tiny_bytes(t, NULL, &len, NULL);
+    cnn_model m;
+    assert_int_equal(cnn_onnx_load_mem(buf, len, "tiny.onnx", &m), VSQ_OK);
+    cnn_dataset d = {.n = 6, .size = 13};
+    int labels[6] = {0};
+    d.label = labels;
+    d.pix = malloc(6 * 13 * 13 * 3 * sizeof(float));
+    uint32_t s = 3;
+    for (int i = 0; i < 6 * 13 * 13 * 3; i++) d.pix[i] = tiny_rand(&s) * 4;
+    vsq_layer_cfg lc;
+    assert_int_equal(vsq_layer_cfg_parse("8/8U/6/6", 16, &lc), VSQ_OK);
+    cnn_qcfg qf, qi, qp;
+    cnn_qcfg_init(&qf);
+    qf.w = lc.w, qf.a = lc.a, qf.quant_w = qf.quant_a = 1;
+    qi = qf, qi.use_int = 1;
+    qp = qf, qp.packed = 1;
+    float lf[6 * 5], li[6 * 5], lp[6 * 5];
+    assert_int_equal(cnn_quantize_weights(&m, &qf), VSQ_OK);
+    assert_int_equal(cnn_logits(&m, &qf, &d, 0, 6, 1, lf), VSQ_OK);
+    assert_int_equal(cnn_quantize_weights(&m, &qi), VSQ_OK);
+    assert_int_equal(cnn_logits(&m, &qi, &d, 0, 6, 1, li), VSQ_OK);
+    assert_int_equal(cnn_quantize_weights(&m, &qp), VSQ_OK);
+    int n_packed = 0;
+    for (int i = 0; i < m.n; i++) n_packed += m.l[i].wpk != NULL;
+    assert_true(n_packed >= 1); /* conv4 (1x1) at least */
+    assert_int_equal(cnn_logits(&m, &qp, &d, 0, 6, 1, lp), VSQ_OK);
+    for (int i = 0; i < 30; i++) {
+        assert_true(fabs(lf[i] - li[i]) <= 1e-4 * (1 + fabs(lf[i])));
+        assert_true(fabs(lf[i] - lp[i]) <= 1e-4 * (1 + fabs(lf[i])));
+    }
+    /* GPTQ Hessians and static calibration on the graph */
+    cnn_qcfg qg;
+    cnn_qcfg_init(&qg);
+    assert_int_equal(vsq_format_parse("int4:v16", &qg.w), VSQ_OK);
+    qg.quant_w = 1;
+    assert_int_equal(cnn_gptq_calibrate(&m, &d, 0, 6, &qg.hessian), VSQ_OK);
+    assert_int_equal(cnn_quantize_weights(&m, &qg), VSQ_OK);
+    cnn_gptq_free(&m, qg.hessian);
+    cnn_qcfg qs;
+    cnn_qcfg_init(&qs);
+    assert_int_equal(vsq_format_parse("uint8:pt:fp32:max", &qs.a), VSQ_OK);
+    qs.quant_a = qs.a_static = 1;
+    assert_int_equal(cnn_calibrate(&m, &qs, &d, 0, 6, 1, NULL), VSQ_OK);
+    for (int i = 0; i < m.n; i++)
+        if (cnn_is_mac(&m.l[i])) assert_true(qs.alpha[i] > 0);
+    cnn_qcfg_free(&qs);
+    cnn_clear_weights(&m);
+    free(d.pix);
+    cnn_model_free(&m);
+    free(buf), free(t);
+}
+
 /* ---- sensitivity and mixed precision ---- */
 /* One layer at a time on the tiny model: one entry per MAC layer, and
  * 8-bit weights disturb the logits far less than 2-bit ones everywhere. */
@@ -437,6 +498,7 @@ int main(void) {
         cmocka_unit_test(test_shuffled_nodes),
         cmocka_unit_test(test_buffer_reuse),
         cmocka_unit_test(test_quantized_residual_graph),
+        cmocka_unit_test(test_int_packed_gptq_on_graph),
         cmocka_unit_test(test_sensitivity_tiny),
         cmocka_unit_test(test_mixed_greedy),
         cmocka_unit_test(test_truncated),
