@@ -71,7 +71,7 @@ vsq_status cnn_gptq_calibrate(const cnn_model *m, const cnn_dataset *d, int begi
     vsq_status st = c.h ? VSQ_OK : vsq_error(VSQ_ENOMEM, "gptq: out of memory");
     for (int i = 0; !st && i < m->n; i++) {
         const cnn_layer *l = &m->l[i];
-        if (!cnn_is_mac(l)) continue;
+        if (!cnn_is_mac(l) || l->groups > 1) continue; /* grouped convs: plain rounding */
         if (!(c.h[i] = calloc(hessian_size(l), sizeof(double))))
             st = vsq_error(VSQ_ENOMEM, "gptq: out of memory for layer %s", l->name);
         size_t col = (size_t)l->oh * l->ow * (size_t)l->k * (l->op == CNN_DWCONV ? (size_t)l->cin : 1);
