@@ -79,13 +79,13 @@ vsq_status cnn_gptq_calibrate(const cnn_model *m, const cnn_dataset *d, int begi
     }
     if (!st && !(c.col = malloc(col_max * sizeof(float))))
         st = vsq_error(VSQ_ENOMEM, "gptq: out of memory for im2col");
-    cnn_work w;
+    cnn_work w = {0}; /* zeroed: cnn_work_free is safe whatever happens below */
     float *logits = malloc((size_t)m->n_classes * sizeof(float));
     if (!st) st = logits ? cnn_work_alloc(m, &w) : vsq_error(VSQ_ENOMEM, "gptq: out of memory");
     size_t per = (size_t)d->size * d->size * 3;
     for (int i = begin; !st && i < end; i++)
         st = cnn_forward(m, NULL, &w, d->pix + per * i, logits, observe, &c);
-    if (logits && !st) cnn_work_free(&w);
+    cnn_work_free(&w);
     free(logits);
     free(c.col);
     for (int i = 0; !st && i < m->n; i++) {

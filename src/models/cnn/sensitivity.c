@@ -21,13 +21,13 @@ vsq_status cnn_logits(const cnn_model *m, const cnn_qcfg *q, const cnn_dataset *
 #pragma omp parallel num_threads(threads > 0 ? threads : omp_get_max_threads())
     {
         cnn_work w;
-        vsq_status s = cnn_work_alloc(m, &w);
+        vsq_status s = cnn_work_alloc(m, &w), alloc = s;
 #pragma omp for schedule(dynamic, 1)
         for (int i = begin; i < end; i++)
             if (!s) s = cnn_forward(m, q, &w, d->pix + per * i, out + (size_t)(i - begin) * m->n_classes, NULL, NULL);
 #pragma omp critical(cnn_logits)
         if (s && !st) st = s, snprintf(msg, sizeof msg, "%s", vsq_last_error());
-        if (!s) cnn_work_free(&w);
+        if (!alloc) cnn_work_free(&w);
     }
     return st ? vsq_error(st, "%s", msg) : VSQ_OK;
 }
