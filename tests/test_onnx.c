@@ -477,17 +477,30 @@ static void test_cli_unknown_op(void **state) {
     assert_non_null(f);
     assert_int_equal(fwrite(buf, 1, len, f), len);
     fclose(f);
-    snprintf(cmd, sizeof cmd, "%s eval-cnn --model %s --limit 2 --json /dev/null 2>&1", VSQ_CLI, path);
-    FILE *p = popen(cmd, "r");
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = 0;
-    int rc = pclose(p);
+    static const char *const runs[] = {"eval-cnn --model %s --limit 2 --json /dev/null",
+                                       "sensitivity --model %s --fmt int4:pc --limit 2 --json /dev/null"};
+    for (int r = 0; r < 2; r++) {
+        char args[256];
+        snprintf(args, sizeof args, runs[r], path);
+        snprintf(cmd, sizeof cmd, "%s %s 2>&1", VSQ_CLI, args);
+        FILE *p = popen(cmd, "r");
+        size_t n = fread(out, 1, sizeof out - 1, p);
+        out[n] = 0;
+        int rc = pclose(p);
+        fprintf(stderr, "  cli: %s", out);
+        assert_int_equal(WEXITSTATUS(rc), 2);
+        assert_non_null(strstr(out, "node 'sig4' (HardSwishPlus): unsupported operator"));
+        assert_int_equal(strchr(out, '\n') - out, (long)strlen(out) - 1); /* one line */
+    }
+    /* bad sensitivity arguments: exit 2 before any work */
+    snprintf(cmd, sizeof cmd, "%s sensitivity --fmt int4:zz --json /dev/null >/dev/null 2>&1", VSQ_CLI);
+    int rc = system(cmd);
+    assert_int_equal(WEXITSTATUS(rc), 2);
+    snprintf(cmd, sizeof cmd, "%s sensitivity --json /dev/null >/dev/null 2>&1", VSQ_CLI);
+    rc = system(cmd);
+    assert_int_equal(WEXITSTATUS(rc), 2);
     unlink(path);
     rmdir(dir);
-    fprintf(stderr, "  cli: %s", out);
-    assert_int_equal(WEXITSTATUS(rc), 2);
-    assert_non_null(strstr(out, "node 'sig4' (HardSwishPlus): unsupported operator"));
-    assert_int_equal(strchr(out, '\n') - out, (long)strlen(out) - 1); /* one line */
     free(buf), free(t);
 }
 
