@@ -11,7 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (m.l || m.t || m.n) abort(); /* a failed load must not hand out memory */
         return 0;
     }
-    if (m.n < 1 || m.out_t < 0 || m.out_t >= m.n_t || m.n_classes < 1) abort();
+    if (m.out_t < 0 || m.out_t >= m.n_t || m.n_classes < 1) abort(); /* (an Identity-only graph has no nodes) */
     double macs = 0; /* keep each run fast under the sanitizers */
     for (int i = 0; i < m.n; i++) macs += (double)m.l[i].oh * m.l[i].ow * m.l[i].cout * (m.l[i].k + 1);
     if (macs < 2e7 && m.max_act < ((size_t)1 << 20) && m.max_col < ((size_t)1 << 22)) {
