@@ -1,5 +1,5 @@
 /* Writes a small seed corpus for the fuzz targets into
- * OUTDIR/{npy,spec,container,tfjs,llm,tokenizer,gguf,safetensors,hfconfig,wordpiece}. */
+ * OUTDIR/{npy,spec,container,tfjs,llm,tokenizer,gguf,safetensors,hfconfig,wordpiece,onnx}. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 #include "vsq/safetensors.h"
 #include "vsq/vsq.h"
 #include <stdint.h>
+#include "onnx_tiny.h" /* tests/: the generated test CNN */
 
 static int write_seed(const char *dir, const char *kind, int i, const void *p, size_t n) {
     char path[1024];
@@ -302,6 +303,30 @@ static int tokenizer_seeds(const char *dir) {
     }
     int rc = write_seed(dir, "tokenizer", 0, buf, len);
     free(buf);
+/* The test CNN at small input sizes, plus a few broken variants (a
+ * dangling input, a cycle) so mutations start near the error paths. */
+static void dangle(onnx_gen *g) { tiny_node(g, "add3")->input[1] = gen_str(g, "nowhere"); }
+static void cycle(onnx_gen *g) { tiny_node(g, "conv1")->input[0] = gen_str(g, "r1"); }
+
+static int onnx_seeds(const char *dir) {
+    static const int sizes[][2] = {{5, 5}, {6, 7}, {9, 9}};
+    void (*mutate[])(onnx_gen *) = {NULL, NULL, NULL, dangle, cycle};
+    tiny_net *t = malloc(sizeof *t);
+    onnx_gen *g = malloc(sizeof *g);
+    int rc = !t || !g;
+    for (int i = 0; i < 5 && !rc; i++) {
+        memset(g, 0, sizeof *g);
+        tiny_init(t, sizes[i % 3][0], sizes[i % 3][1], (uint32_t)i + 1);
+        tiny_build(g, t);
+        if (mutate[i]) mutate[i](g);
+        size_t len;
+        uint8_t *buf = gen_pack(g, NULL, "x", 3, t->h, t->w, "logits", 5, &len);
+        rc = write_seed(dir, "onnx", i, buf, len);
+        free(buf);
+        gen_free(g);
+    }
+    free(t);
+    free(g);
     return rc;
 }
 
@@ -310,9 +335,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: fuzz_seeds OUTDIR\n");
         return 2;
     }
-    const char *kinds[] = {"npy",  "spec", "container",   "tfjs",     "llm",
-                           "tokenizer", "gguf", "safetensors", "hfconfig", "wordpiece"};
-    for (int i = 0; i < 10; i++) {
+    const char *kinds[] = {"npy",  "spec",        "container", "tfjs",      "llm",  "tokenizer",
+                           "gguf", "safetensors", "hfconfig",  "wordpiece", "onnx"};
+    for (int i = 0; i < 11; i++) {
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", argv[1], kinds[i]);
         mkdir(argv[1], 0755);
@@ -321,5 +346,6 @@ int main(int argc, char **argv) {
     return npy_seeds(argv[1]) || spec_seeds(argv[1]) || container_seeds(argv[1]) ||
            tfjs_seeds(argv[1]) || llm_seeds(argv[1]) || tokenizer_seeds(argv[1]) ||
            gguf_seeds(argv[1]) || safetensors_seeds(argv[1]) || hfconfig_seeds(argv[1]) ||
-           wordpiece_seeds(argv[1]);
+           wordpiece_seeds(argv[1]) ||
+           onnx_seeds(argv[1]);
 }

@@ -8,7 +8,7 @@ secs=${1:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${VSQ_FUZZ_BUILD:-$root/build-fuzz}
 jobs=${VSQ_FUZZ_JOBS:-2}
-targets="npy spec container gguf safetensors hfconfig wordpiece
+targets="npy spec container gguf safetensors hfconfig wordpiece onnx
          tfjs llm tokenizer"
 [ -n "${VSQ_FUZZ_ONLY:-}" ] && targets=$VSQ_FUZZ_ONLY   # e.g. VSQ_FUZZ_ONLY="tfjs llm"
 
@@ -23,11 +23,13 @@ ASAN_OPTIONS=detect_leaks=1 "$build/fuzz/fuzz_seeds" "$work/seeds"
 
 status=0
 for t in $targets; do
+    maxlen=4096
+    [ "$t" = onnx ] && maxlen=16384   # the seed models are 2-7 KB
     mkdir -p "$work/corpus_$t" "$work/artifacts_$t"
     regress=""   # past findings, kept as inputs that must stay harmless
     [ -d "$root/fuzz/regressions/$t" ] && regress="$root/fuzz/regressions/$t"
     echo "fuzz_$t: ${secs}s"
-    if ! "$build/fuzz/fuzz_$t" -max_total_time="$secs" -max_len=4096 -timeout=10 \
+    if ! "$build/fuzz/fuzz_$t" -max_total_time="$secs" -max_len=$maxlen -timeout=10 \
             -rss_limit_mb=2048 -artifact_prefix="$work/artifacts_$t/" -print_final_stats=1 \
             "$work/corpus_$t" "$work/seeds/$t" $regress >"$work/log_$t.txt" 2>&1; then
         echo "fuzz_$t: FINDING (log: $work/log_$t.txt)"

@@ -10,6 +10,7 @@ extern const cli_command cmd_bench;
 extern const cli_command cmd_generate;
 extern const cli_command cmd_eval_lm;
 extern const cli_command cmd_eval_cnn;
+extern const cli_command cmd_sensitivity;
 extern const cli_command cmd_hw;
 extern const cli_command cmd_dse;
 extern const cli_command cmd_inspect;

@@ -9,7 +9,7 @@ static const cli_command *const commands[] = {
     &cmd_gen, &cmd_fakequant, &cmd_quantize, &cmd_dequantize, &cmd_stats, &cmd_calib,
     &cmd_bench,
     &cmd_generate, &cmd_eval_lm,
-    &cmd_eval_cnn,
+    &cmd_eval_cnn, &cmd_sensitivity,
     &cmd_hw,
     &cmd_dse,
     &cmd_inspect,

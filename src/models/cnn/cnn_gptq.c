@@ -71,7 +71,7 @@ vsq_status cnn_gptq_calibrate(const cnn_model *m, const cnn_dataset *d, int begi
     vsq_status st = c.h ? VSQ_OK : vsq_error(VSQ_ENOMEM, "gptq: out of memory");
     for (int i = 0; !st && i < m->n; i++) {
         const cnn_layer *l = &m->l[i];
-        if (!cnn_is_mac(l)) continue;
+        if (!cnn_is_mac(l) || l->groups > 1) continue; /* grouped convs: plain rounding */
         if (!(c.h[i] = calloc(hessian_size(l), sizeof(double))))
             st = vsq_error(VSQ_ENOMEM, "gptq: out of memory for layer %s", l->name);
         size_t col = (size_t)l->oh * l->ow * (size_t)l->k * (l->op == CNN_DWCONV ? (size_t)l->cin : 1);
@@ -79,13 +79,13 @@ vsq_status cnn_gptq_calibrate(const cnn_model *m, const cnn_dataset *d, int begi
     }
     if (!st && !(c.col = malloc(col_max * sizeof(float))))
         st = vsq_error(VSQ_ENOMEM, "gptq: out of memory for im2col");
-    cnn_work w;
+    cnn_work w = {0}; /* zeroed: cnn_work_free is safe whatever happens below */
     float *logits = malloc((size_t)m->n_classes * sizeof(float));
     if (!st) st = logits ? cnn_work_alloc(m, &w) : vsq_error(VSQ_ENOMEM, "gptq: out of memory");
     size_t per = (size_t)d->size * d->size * 3;
     for (int i = begin; !st && i < end; i++)
         st = cnn_forward(m, NULL, &w, d->pix + per * i, logits, observe, &c);
-    if (logits && !st) cnn_work_free(&w);
+    cnn_work_free(&w);
     free(logits);
     free(c.col);
     for (int i = 0; !st && i < m->n; i++) {

@@ -32,6 +32,7 @@ static int first_mac(const cnn_model *m) {
 
 int cnn_layer_quantized(const cnn_qcfg *q, const cnn_model *m, int i) {
     if (!q || !cnn_is_mac(&m->l[i])) return 0;
+    if (q->layer_on && !q->layer_on[i]) return 0;
     return !(q->first == CNN_FIRST_FP32 && i == first_mac(m));
 }
 
@@ -94,7 +95,7 @@ static vsq_status gptq_layer(const double *h, cnn_layer *l, const vsq_format *f)
 static vsq_status quantize_layer(const cnn_model *m, const cnn_qcfg *q, int i) {
     cnn_layer *l = &m->l[i];
     size_t rows = (size_t)l->cout, cols = (size_t)l->k;
-    vsq_format f = first_layer_fmt(q, m, i, q->w);
+    vsq_format f = first_layer_fmt(q, m, i, q->layer_w ? q->layer_w[i] : q->w);
     l->wq = malloc(rows * cols * sizeof(float));
     if (!l->wq) return vsq_error(VSQ_ENOMEM, "no memory for layer %s", l->name);
     vsq_status st = q->hessian && q->hessian[i] && gptq_applies(q, l, &f)

@@ -1,6 +1,9 @@
-/* One image through the layer list: ping-pong activation buffers, MAC
- * layers with optional activation fake-quantization (or the integer MAC
- * path through vsq_gemm_ref), then the cheap elementwise ops. */
+/* The graph executor: one image through the nodes in topological order,
+ * each reading and writing the work buffers plan.c assigned to its
+ * tensors. MAC layers run with optional activation fake-quantization (or
+ * the integer MAC path through vsq_gemm_ref, or the packed kernels); the
+ * other ops are cheap. An input that a later node still reads is copied
+ * before it is quantized in place (residual branches). */
 #include "models/cnn/cnn.h"
 
 #include <stdlib.h>
@@ -8,11 +11,13 @@
 
 vsq_status cnn_work_alloc(const cnn_model *m, cnn_work *w) {
     memset(w, 0, sizeof *w);
-    w->buf[0] = malloc(m->max_act * sizeof(float));
-    w->buf[1] = malloc(m->max_act * sizeof(float));
+    w->slot = calloc((size_t)m->n_slots + 1, sizeof *w->slot);
+    w->n_slots = m->n_slots;
+    int ok = w->slot != NULL;
+    for (int s = 0; ok && s < m->n_slots; s++) ok = (w->slot[s] = malloc(m->slot_size[s] * sizeof(float))) != NULL;
     w->col = malloc(m->max_col * sizeof(float));
     w->tmp = malloc(m->max_act * sizeof(float));
-    if (!w->buf[0] || !w->buf[1] || !w->col || !w->tmp) {
+    if (!ok || !w->col || !w->tmp) {
         cnn_work_free(w);
         return vsq_error(VSQ_ENOMEM, "no memory for CNN work buffers");
     }
@@ -21,8 +26,8 @@ vsq_status cnn_work_alloc(const cnn_model *m, cnn_work *w) {
 
 void cnn_work_free(cnn_work *w) {
     vsq_packed_a_free(&w->pa);
-    free(w->buf[0]);
-    free(w->buf[1]);
+    for (int s = 0; w->slot && s < w->n_slots; s++) free(w->slot[s]);
+    free(w->slot);
     free(w->col);
     free(w->tmp);
     memset(w, 0, sizeof *w);
@@ -43,10 +48,33 @@ static vsq_status gemm_int(const cnn_model *m, const cnn_qcfg *q, int i, const f
     return VSQ_OK;
 }
 
+/* A grouped convolution: each group is its own GEMM over its cin/groups
+ * input channels (vectors along that group's reduction), written into its
+ * slice of the output channels. Fake-quant path only. */
+static vsq_status run_grouped_conv(const cnn_model *m, const cnn_qcfg *q, int i, cnn_work *w,
+                                   const float *x, float *y) {
+    const cnn_layer *l = &m->l[i];
+    int quant = cnn_layer_quantized(q, m, i), cg = l->cout / l->groups;
+    size_t rows = (size_t)l->oh * l->ow;
+    const float *wt = quant && l->wq ? l->wq : l->w;
+    for (int g = 0; g < l->groups; g++) {
+        cnn_im2col_group(l, x, g, w->col);
+        if (quant && q->quant_a) {
+            vsq_status st = cnn_quant_act(q, m, i, w->col, rows, (size_t)l->k);
+            if (st) return st;
+        }
+        cnn_sgemm_nt((int)rows, cg, l->k, w->col, wt + (size_t)g * cg * l->k, l->b + (size_t)g * cg, w->tmp);
+        for (size_t r = 0; r < rows; r++)
+            memcpy(y + r * l->cout + (size_t)g * cg, w->tmp + r * cg, (size_t)cg * sizeof(float));
+    }
+    return VSQ_OK;
+}
+
 /* Conv2D / Dense: im2col (unless 1x1 stride 1), quantize A, GEMM. */
 static vsq_status run_gemm_layer(const cnn_model *m, const cnn_qcfg *q, int i, cnn_work *w,
                                  float *x, float *y) {
     const cnn_layer *l = &m->l[i];
+    if (l->op == CNN_CONV && l->groups > 1) return run_grouped_conv(m, q, i, w, x, y);
     int quant = cnn_layer_quantized(q, m, i);
     size_t rows = (size_t)l->oh * l->ow;
     float *a = x;
@@ -57,6 +85,10 @@ static vsq_status run_gemm_layer(const cnn_model *m, const cnn_qcfg *q, int i, c
     if (quant && q->use_int && l->wqt) return gemm_int(m, q, i, a, rows, y);
     if (quant && q->packed && l->wpk) return cnn_gemm_packed(m, q, i, w, a, rows, y);
     if (quant && q->quant_a) {
+        if (a == x && l->in_live) { /* a later node reads x unquantized */
+            memcpy(w->tmp, x, rows * (size_t)l->k * sizeof(float));
+            a = w->tmp;
+        }
         vsq_status st = cnn_quant_act(q, m, i, a, rows, (size_t)l->k);
         if (st) return st;
     }
@@ -84,6 +116,10 @@ static vsq_status run_dw_layer(const cnn_model *m, const cnn_qcfg *q, int i, cnn
         return cnn_dw_int(m, q, i, w->col, y);
     }
     if (q->a_static || q->a.gran != VSQ_GRAN_VECTOR || q->dw == CNN_DW_CHANNEL) {
+        if (l->in_live) { /* a later node reads x unquantized */
+            memcpy(w->tmp, x, pix_in * l->cin * sizeof(float));
+            x = w->tmp;
+        }
         if ((st = cnn_quant_act(q, m, i, x, pix_in, (size_t)l->cin))) return st;
         cnn_dwconv(l, x, wt, y);
         return VSQ_OK;
@@ -95,33 +131,46 @@ static vsq_status run_dw_layer(const cnn_model *m, const cnn_qcfg *q, int i, cnn
     return VSQ_OK;
 }
 
-static void relu(float *x, size_t n, float hi) {
-    for (size_t j = 0; j < n; j++) x[j] = x[j] < 0 ? 0 : (x[j] > hi ? hi : x[j]);
+/* The non-MAC node l with inputs xs[] into y. */
+static void run_simple(const cnn_model *m, const cnn_layer *l, float *const *xs, float *y) {
+    size_t n = (size_t)l->ih * l->iw * l->cin;
+    switch (l->op) {
+    case CNN_PAD: cnn_pad(l, xs[0], y); break;
+    case CNN_GAP: cnn_gap(l, xs[0], y); break;
+    case CNN_RELU: cnn_clip(xs[0], y, n, 0.0f, 3.4e38f); break;
+    case CNN_RELU6: cnn_clip(xs[0], y, n, 0.0f, 6.0f); break;
+    case CNN_CLIP: cnn_clip(xs[0], y, n, l->lo, l->hi); break;
+    case CNN_SIGMOID: cnn_sigmoid(xs[0], y, n); break;
+    case CNN_SOFTMAX:
+        if (y != xs[0]) memcpy(y, xs[0], n * sizeof(float));
+        cnn_softmax(y, (int)n);
+        break;
+    case CNN_AFFINE: cnn_affine(l, xs[0], y); break;
+    case CNN_ADD:
+    case CNN_MUL: cnn_binary(l, &m->t[l->in[0]], &m->t[l->in[1]], xs[0], xs[1], y); break;
+    case CNN_CONCAT: cnn_concat(m, l, xs, y); break;
+    case CNN_MAXPOOL:
+    case CNN_AVGPOOL: cnn_pool(l, xs[0], y); break;
+    case CNN_FLATTEN: cnn_flatten(l, xs[0], y); break;
+    default: break;
+    }
 }
 
 vsq_status cnn_forward(const cnn_model *m, const cnn_qcfg *q, cnn_work *w, const float *img,
                        float *logits, cnn_observe_fn obs, void *obs_ctx) {
-    int cur = 0;
-    memcpy(w->buf[0], img, (size_t)m->in_h * m->in_w * m->in_c * sizeof(float));
+    memcpy(w->slot[m->t[0].slot], img, (size_t)m->in_h * m->in_w * m->in_c * sizeof(float));
     for (int i = 0; i < m->n; i++) {
         const cnn_layer *l = &m->l[i];
-        float *x = w->buf[cur], *y = w->buf[1 - cur];
-        size_t n_in = (size_t)l->ih * l->iw * l->cin;
+        float *xs[CNN_MAX_IN];
+        for (int j = 0; j < l->n_in; j++) xs[j] = w->slot[m->t[l->in[j]].slot];
+        float *x = xs[0], *y = w->slot[m->t[l->out].slot];
         vsq_status st = VSQ_OK;
-        if (obs && cnn_is_mac(l)) obs(obs_ctx, i, x, n_in);
-        switch (l->op) {
-        case CNN_CONV:
-        case CNN_DENSE: st = run_gemm_layer(m, q, i, w, x, y); break;
-        case CNN_DWCONV: st = run_dw_layer(m, q, i, w, x, y); break;
-        case CNN_PAD: cnn_pad(l, x, y); break;
-        case CNN_GAP: cnn_gap(l, x, y); break;
-        case CNN_RELU: relu(x, n_in, 3.4e38f); continue;
-        case CNN_RELU6: relu(x, n_in, 6.0f); continue;
-        case CNN_SOFTMAX: cnn_softmax(x, (int)n_in); continue;
-        }
+        if (obs && cnn_is_mac(l)) obs(obs_ctx, i, x, (size_t)l->ih * l->iw * l->cin);
+        if (l->op == CNN_CONV || l->op == CNN_DENSE) st = run_gemm_layer(m, q, i, w, x, y);
+        else if (l->op == CNN_DWCONV) st = run_dw_layer(m, q, i, w, x, y);
+        else run_simple(m, l, xs, y);
         if (st) return st;
-        cur = 1 - cur;
     }
-    memcpy(logits, w->buf[cur], (size_t)m->n_classes * sizeof(float));
+    memcpy(logits, w->slot[m->t[m->out_t].slot], (size_t)m->n_classes * sizeof(float));
     return VSQ_OK;
 }

@@ -1,5 +1,5 @@
-/* Build the layer list from a Keras topology (TF.js "layers" model.json).
- * Only chains are supported (each layer's single input is the previous
+/* The TF.js front end: build the graph from a Keras topology (TF.js
+ * "layers" model.json). Only chains are supported (each layer's single input is the previous
  * layer), which covers MobileNetV1 at every width multiplier. BatchNorm is
  * folded into the convolution before it: w' = w*g/sqrt(v+eps),
  * b' = (b-mean)*g/sqrt(v+eps) + beta. */
@@ -17,7 +17,6 @@ typedef struct {
     int h, w, c;      /* current shape */
     int nonneg;       /* current tensor is >= 0 */
     int foldable;     /* last op is a MAC layer that a BN may fold into */
-    int cap;
 } builder;
 
 static const cJSON *item(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
@@ -35,23 +34,12 @@ static const char *str_or(const cJSON *o, const char *k, const char *dflt) {
 }
 
 static cnn_layer *push(builder *b, cnn_op op, const char *name) {
-    cnn_model *m = b->m;
-    if (m->n == b->cap) {
-        int cap = b->cap ? 2 * b->cap : 64;
-        cnn_layer *l = realloc(m->l, (size_t)cap * sizeof *l);
-        if (!l) return NULL;
-        m->l = l;
-        b->cap = cap;
-    }
-    cnn_layer *l = &m->l[m->n++];
-    memset(l, 0, sizeof *l);
-    l->op = op;
-    snprintf(l->name, sizeof l->name, "%s", name);
+    cnn_layer *l = cnn_model_add_layer(b->m, op, name);
+    if (!l) return NULL;
     l->ih = l->oh = b->h;
     l->iw = l->ow = b->w;
     l->cin = l->cout = b->c;
     l->in_nonneg = b->nonneg;
-    l->kh = l->kw = l->sh = l->sw = 1;
     return l;
 }
 
@@ -272,18 +260,6 @@ static vsq_status add_layer(builder *b, const cJSON *layer, const char *prev) {
     return add_simple(b, cls, name, cfg);
 }
 
-static void size_buffers(cnn_model *m) {
-    m->max_act = (size_t)m->in_h * m->in_w * m->in_c;
-    m->max_col = 1;
-    for (int i = 0; i < m->n; i++) {
-        cnn_layer *l = &m->l[i];
-        size_t out = (size_t)l->oh * l->ow * l->cout, pix = (size_t)l->oh * l->ow;
-        if (out > m->max_act) m->max_act = out;
-        size_t col = l->op == CNN_CONV ? pix * l->k : l->op == CNN_DWCONV ? pix * l->k * l->cin : 0;
-        if (col > m->max_col) m->max_col = col;
-    }
-}
-
 static vsq_status build_model(const char *dir, cnn_weights ws, void *root, cnn_model *m);
 
 vsq_status cnn_model_load(const char *dir, cnn_model *m) {
@@ -323,8 +299,10 @@ static vsq_status build_model(const char *dir, cnn_weights ws, void *root, cnn_m
     m->n_classes = b.c;
     cnn_json_free(root);
     cnn_weights_free(&ws);
+    snprintf(m->format, sizeof m->format, "tfjs");
+    if (!st) st = cnn_model_chain(m);
+    if (!st) st = cnn_model_plan(m);
     if (st) { cnn_model_free(m); return st; }
-    size_buffers(m);
     return VSQ_OK;
 }
 
@@ -335,6 +313,8 @@ void cnn_model_free(cnn_model *m) {
     }
     cnn_clear_weights(m);
     free(m->l);
+    free(m->t);
+    free(m->slot_size);
     memset(m, 0, sizeof *m);
 }
 
@@ -356,6 +336,8 @@ void cnn_model_set_padding(cnn_model *m, cnn_padding p) {
 int cnn_is_mac(const cnn_layer *l) { return l->op <= CNN_DENSE; }
 
 const char *cnn_op_name(cnn_op op) {
-    static const char *names[] = {"conv", "dwconv", "dense", "relu", "relu6", "pad", "gap", "softmax"};
-    return op <= CNN_SOFTMAX ? names[op] : "?";
+    static const char *names[] = {"conv", "dwconv", "dense", "relu", "relu6", "pad", "gap", "softmax",
+                                  "clip", "sigmoid", "affine", "add", "mul", "concat", "maxpool",
+                                  "avgpool", "flatten"};
+    return op < CNN_N_OPS ? names[op] : "?";
 }

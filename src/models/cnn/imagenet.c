@@ -52,6 +52,15 @@ vsq_status cnn_dataset_open(const char *dir, int limit, cnn_dataset *d) {
 
 vsq_status cnn_dataset_cache(cnn_dataset *d, int size, cnn_resize mode,
                              void (*progress)(size_t, size_t)) {
+    cnn_preproc p;
+    cnn_preproc_preset("mobilenet", size, &p);
+    p.mode = mode;
+    return cnn_dataset_cache_pp(d, &p, progress);
+}
+
+vsq_status cnn_dataset_cache_pp(cnn_dataset *d, const cnn_preproc *pp,
+                                void (*progress)(size_t, size_t)) {
+    int size = pp->size;
     size_t per = (size_t)size * size * 3;
     free(d->pix);
     d->size = size;
@@ -66,7 +75,7 @@ vsq_status cnn_dataset_cache(cnn_dataset *d, int size, cnn_resize mode,
 #pragma omp atomic read
         s = st;
         if (s) continue;
-        s = cnn_image_load(d->path[i], size, mode, d->pix + per * i);
+        s = cnn_image_load_pp(d->path[i], pp, d->pix + per * i);
 #pragma omp critical(cnn_cache)
         {
             if (s && !st) {

@@ -16,10 +16,10 @@ static int two_level_v(const vsq_format *f) {
 
 int cnn_packable(const cnn_qcfg *q, const cnn_model *m, int i) {
     const cnn_layer *l = &m->l[i];
-    int pointwise = l->op == CNN_CONV && l->kh == 1 && l->kw == 1 && l->sh == 1 && l->sw == 1 &&
+    int pointwise = l->op == CNN_CONV && l->groups == 1 && l->kh == 1 && l->kw == 1 && l->sh == 1 && l->sw == 1 &&
                     !l->pt && !l->pl && !l->pb && !l->pr;
     if (!cnn_layer_quantized(q, m, i) || !(pointwise || l->op == CNN_DENSE)) return 0;
-    if (!q->quant_w || !q->quant_a || q->a_static) return 0;
+    if (!q->quant_w || !q->quant_a || q->a_static || q->layer_w) return 0;
     vsq_format a = cnn_act_format(q, l);
     int vw = two_level_v(&q->w);
     return vw && vw == two_level_v(&a) && !q->w.coarse_per_tensor;

@@ -112,15 +112,15 @@ static void row_cfg(const sweep_row *r, char *cfg, size_t n, int *v) {
 
 /* Markdown grid (rows = groups, columns = column labels) + CSV + JSON. */
 static vsq_status write_table(const sweep_table *t, const char *dir, const char *name,
-                              const char *title, int calib, int n, const cnn_result *base) {
+                              const char *title, int calib, int n, const cnn_result *base, const char *desc) {
     size_t cap = 65536 + (size_t)t->n * 512;
     char *md = malloc(cap), *csv = malloc(cap), *js = malloc(cap);
     if (!md || !csv || !js) { free(md); free(csv); free(js); return vsq_error(VSQ_ENOMEM, "sweep: no memory"); }
     size_t lm = 0, lc = 0, lj = 0;
     lm += snprintf(md + lm, cap - lm,
-                   "# %s\n\nMobileNetV1 0.75/224, top-1 %% on images %d..%d (calibration: images 0..%d); "
+                   "# %s\n\n%s, top-1 %% on images %d..%d (calibration: images 0..%d); "
                    "fp32 on the same images: top-1 %.2f, top-5 %.2f.\n\n| |",
-                   title, calib, n - 1, calib - 1, base->top1, base->top5);
+                   title, desc, calib, n - 1, calib - 1, base->top1, base->top5);
     char cols[32][48];
     int nc = 0;
     for (int i = 0; i < t->n; i++) {
@@ -147,9 +147,9 @@ static vsq_status write_table(const sweep_table *t, const char *dir, const char 
     }
     lc += snprintf(csv + lc, cap - lc, "group,column,cfg,v,w,a,dw,first,n,top1,top5,images_per_s\n");
     lj += snprintf(js + lj, cap - lj,
-                   "{\"table\": \"%s\", \"calib_images\": %d, \"first_image\": %d, \"end_image\": %d, "
+                   "{\"table\": \"%s\", \"model\": \"%s\", \"calib_images\": %d, \"first_image\": %d, \"end_image\": %d, "
                    "\"fp32_top1\": %.4f, \"fp32_top5\": %.4f, \"rows\": [\n",
-                   name, calib, calib, n, base->top1, base->top5);
+                   name, desc, calib, calib, n, base->top1, base->top5);
     for (int i = 0; i < t->n; i++) {
         const sweep_row *r = &t->rows[i];
         const char *dw = r->dw == CNN_DW_WINDOW ? "window" : "channel";
@@ -288,7 +288,7 @@ static const table_def tables[] = {
 };
 
 int cnn_sweep(cnn_model *m, const cnn_dataset *d, const char *name, const char *dir, int threads,
-              int calib) {
+              int calib, const char *desc) {
     if (calib >= d->n) return vsq_error(VSQ_EINVAL, "sweep: %d calibration images leave none of %d to evaluate", calib, d->n);
     int found = 0;
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) found |= !strcmp(name, "all") || !strcmp(name, tables[i].name);
@@ -301,7 +301,7 @@ int cnn_sweep(cnn_model *m, const cnn_dataset *d, const char *name, const char *
         sweep_table t = {0};
         st = tables[i].build(&t);
         if (!st) st = run_table(m, d, &t, threads, calib, tables[i].name);
-        if (!st) st = write_table(&t, dir, tables[i].name, tables[i].title, calib, d->n, &base);
+        if (!st) st = write_table(&t, dir, tables[i].name, tables[i].title, calib, d->n, &base, desc);
         for (int j = 0; j < t.n; j++) cnn_qcfg_free(&t.rows[j].q);
         free(t.rows);
     }
