@@ -41,6 +41,7 @@ typedef struct {
     const char *name; /* "wq", "w1", "cls", ... */
     double *hessian;  /* cols x cols X^T X of its inputs (GPTQ), or NULL */
     int quantized;    /* 1: weights replaced by a quantized version */
+    int f16;          /* 1: "fp16": weights and inputs rounded to binary16 */
 } llm_mat;
 
 typedef struct {

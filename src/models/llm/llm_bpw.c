@@ -24,6 +24,10 @@ static vsq_status matrix_bits(const char *spec, const char *name, int rows, int 
         *bits = 32.0 * numel;
         return VSQ_OK;
     }
+    if (!strcmp(spec, "fp16")) {
+        *bits = 16.0 * numel;
+        return VSQ_OK;
+    }
     vsq_format f;
     if (vsq_format_parse(spec, &f))
         return vsq_error(VSQ_EINVAL, "bpw: bad format for %s: %s", name, vsq_last_error());

@@ -10,6 +10,7 @@
  * (vsq_qtensor) for the reference GEMM (llm_matmul_q). No float copy.
  */
 #include "models/llm/llm.h"
+#include "quant/quant_internal.h" /* vsq_f32_to_f16 / vsq_f16_to_f32 */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,22 @@ static int all_mats(llm_model *m, llm_mat **out) {
         for (int l = 0; groups[g] && l < m->cfg.n_layers; l++) out[n++] = &groups[g][l];
     out[n++] = &m->cls;
     return n;
+}
+
+/* "fp16": weights rounded to IEEE binary16 and their inputs too -- how
+ * ggml multiplies an F16 matrix (its vec_dot type is F16) on the CPU. */
+static int is_fp16(const char *spec) { return spec && !strcmp(spec, "fp16"); }
+
+static vsq_status round_mat_f16(llm_model *m, llm_mat *w) {
+    size_t numel = (size_t)w->rows * (size_t)w->cols;
+    float *copy = malloc(numel * sizeof(float));
+    if (!copy) return vsq_error(VSQ_ENOMEM, "llm: out of memory rounding %s to fp16", w->name);
+    m->owned[m->n_owned++] = copy;
+    for (size_t i = 0; i < numel; i++) copy[i] = vsq_f16_to_f32(vsq_f32_to_f16(w->w0[i]));
+    w->w = copy;
+    w->quantized = 1;
+    w->f16 = 1;
+    return VSQ_OK;
 }
 
 static int is_fp32(const char *spec) {
@@ -40,6 +57,7 @@ void llm_unquantize(llm_model *m) {
         for (int i = 0; i < n; i++) {
             mats[i]->w = mats[i]->w0;
             mats[i]->quantized = 0;
+            mats[i]->f16 = 0;
             if (mats[i]->q) vsq_qtensor_free(mats[i]->q);
             free(mats[i]->q);
             mats[i]->q = NULL;
@@ -220,14 +238,21 @@ static vsq_status quantize_embedding(llm_model *m, const llm_quant_opts *o) {
     char buf[128];
     const char *spec = llm_spec_for(o, o->tie_emb ? "cls" : "emb", buf, sizeof buf);
     if (!spec) return VSQ_OK;
-    vsq_format f;
-    int on;
-    vsq_status st = parse_opt(spec, o->tie_emb ? "weight (cls)" : "weight (emb)", &f, &on);
-    if (st || !on) return st;
     if (o->tie_emb && m->cls.quantized && !m->cls.q && !m->cls.pw) {
         m->tok_emb = m->cls.w; /* fake-quant path: the classifier's copy */
         return VSQ_OK;
     }
+    if (is_fp16(spec)) { /* an F16 table, read as float */
+        llm_mat e = {.w0 = m->tok_emb0, .rows = m->cfg.vocab_size, .cols = m->cfg.dim,
+                     .name = "emb"};
+        vsq_status st = round_mat_f16(m, &e);
+        if (!st) m->tok_emb = e.w;
+        return st;
+    }
+    vsq_format f;
+    int on;
+    vsq_status st = parse_opt(spec, o->tie_emb ? "weight (cls)" : "weight (emb)", &f, &on);
+    if (st || !on) return st;
     llm_mat e = o->tie_emb ? m->cls : (llm_mat){0};
     if (!o->tie_emb) {
         e.w = e.w0 = m->tok_emb0;
@@ -285,6 +310,10 @@ vsq_status llm_quantize(llm_model *m, const llm_quant_opts *o) {
         vsq_format f;
         int on;
         snprintf(what, sizeof what, "weight (%s)", mats[i]->name);
+        if (is_fp16(spec)) {
+            st = round_mat_f16(m, mats[i]);
+            continue;
+        }
         st = parse_opt(spec, what, &f, &on);
         if (!st && on)
             st = quantize_mat(m, mats[i], &f, &af, o->integer && a_on, o->kernel,

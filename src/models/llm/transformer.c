@@ -96,7 +96,10 @@ static vsq_status linear(const llm_model *m, llm_state *s, float *y, const float
         return vsq_linear_q(w->pw, &m->afmt, x, 1, NULL, y, nt, &s->pa);
     }
     if (m->integer_path && w->q) return linear_int(m, y, x, w);
-    if (m->has_a && (w->quantized || !m->a_quantized_only)) {
+    if (w->f16) { /* ggml: an F16 matrix meets its input converted to F16 */
+        for (int i = 0; i < w->cols; i++) s->aq[i] = vsq_f16_to_f32(vsq_f32_to_f16(x[i]));
+        x = s->aq;
+    } else if (m->has_a && (w->quantized || !m->a_quantized_only)) {
         vsq_status st = vsq_fakequant(&m->afmt, x, 1, (size_t)w->cols, 1, s->aq);
         if (st) return st;
         x = s->aq;
