@@ -204,11 +204,46 @@ static void test_split_point(void **state) {
     assert_int_equal(llm_split_point("no stories here, none at all", 28, "t", &at), VSQ_EINVAL);
 }
 
+/* Tied: the embedding rows are the classifier's dequantized codes, on the
+ * fake-quant path and on the integer path (which keeps no float classifier
+ * and so quantizes the table again: it must get the same codes); untied, an
+ * fp16 table is the checkpoint rounded to binary16. */
+static void test_tied_embedding_codes(void **state) {
+    (void)state;
+    llm_model m;
+    assert_int_equal(llm_load(ckpt, &m), VSQ_OK);
+    size_t n = (size_t)VOCAB * DIM;
+    llm_quant_opts o = {.w = "int4:v16:s6@pt", .a = "int8:v16:s10@pt", .tie_emb = 1};
+    assert_int_equal(llm_quantize(&m, &o), VSQ_OK);
+    assert_ptr_equal(m.tok_emb, m.cls.w);
+    float *fake = malloc(n * sizeof(float));
+    memcpy(fake, m.tok_emb, n * sizeof(float));
+    int differs = 0;
+    for (size_t i = 0; i < n; i++) differs |= fake[i] != m.tok_emb0[i];
+    assert_true(differs); /* it is quantized */
+    o.integer = 1;
+    assert_int_equal(llm_quantize(&m, &o), VSQ_OK);
+    assert_null(m.cls.w == m.cls.w0 ? NULL : m.cls.w); /* no float classifier */
+    assert_memory_equal(m.tok_emb, fake, n * sizeof(float));
+    llm_quant_opts f16 = {.w_set = "emb=fp16"};
+    assert_int_equal(llm_quantize(&m, &f16), VSQ_OK);
+    for (size_t i = 0; i < n; i++) {
+        float want = m.tok_emb0[i], got = m.tok_emb[i];
+        /* half an fp16 ulp (normal), half the subnormal step below 2^-14 */
+        float tol = fabsf(want) >= 0x1p-14f ? fabsf(want) * 0x1p-11f : 0x1p-25f;
+        assert_true(fabsf(got - want) <= tol);
+    }
+    llm_unquantize(&m);
+    assert_ptr_equal(m.tok_emb, m.tok_emb0);
+    free(fake);
+    llm_free(&m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bpw_embedding_fp32), cmocka_unit_test(test_bpw_tied),
         cmocka_unit_test(test_bpw_overrides),      cmocka_unit_test(test_bad_options),
-        cmocka_unit_test(test_split_point),
+        cmocka_unit_test(test_split_point),        cmocka_unit_test(test_tied_embedding_codes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
