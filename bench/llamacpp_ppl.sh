@@ -8,12 +8,14 @@
 # Writes OUTDIR/*.json (one per run), OUTDIR/q4_0_types.json, and
 # OUTDIR/llama_q4_0.bin: llama.cpp's dequantized Q4_0 weights as a llama2.c
 # checkpoint, so vsq can run llama.cpp's exact weights.
-# Environment: VSQ_SHARED (shared data), SPLIT (heldout; all for the whole text).
+# Environment: VSQ_SHARED (shared data), SPLIT (heldout; all for the whole
+# text), LIMIT_WINDOWS (96; 0 = every window of the part).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out=${1:-$root/build/llamacpp}
 shared=${VSQ_SHARED:-$root/../shared}
 split=${SPLIT:-heldout}
+lw=${LIMIT_WINDOWS:-96} # first windows of the part (0: all); the machine was shared
 model="$shared/models/stories260K/stories260K.bin"
 tok="$shared/models/stories260K/tok512.bin"
 text="$shared/data/tinystories-val/valid-prefix.txt"
@@ -33,7 +35,8 @@ done
 lc() { # NAME GGUF ARGS...
   local name=$1 g=$2; shift 2
   [ -f "$out/lc_${name}_$split.json" ] ||
-    py ppl "$out/$g.gguf" "$text" --split "$split" "$@" >"$out/lc_${name}_$split.json"
+    py ppl "$out/$g.gguf" "$text" --split "$split" --limit-windows "$lw" "$@" \
+      >"$out/lc_${name}_$split.json"
 }
 lc f32 f32 --kv f32
 lc f32_kvf16 f32
@@ -46,16 +49,22 @@ lc q4_0_kvf32 q4_0 --kv f32
 vs() { # NAME ARGS...
   local name=$1; shift
   [ -f "$out/vsq_${name}_$split.json" ] ||
-    nice -n 5 "$vsq" eval-lm --split "$split" "$@" --json "$out/vsq_${name}_$split.json" >/dev/null
+    nice -n 5 "$vsq" eval-lm --split "$split" --limit-windows "$lw" "$@" \
+      --json "$out/vsq_${name}_$split.json" >/dev/null
 }
 # ffn_down's type under Q4_0 (its 172 columns are no multiple of 32)
 w2=$(python3 -c "import json,sys; t=json.load(open(sys.argv[1]))['blk.0.ffn_down.weight']; \
 print({'F32':'fp32','F16':'fp16','Q8_0':'int8:v32:fp16'}[t])" "$out/q4_0_types.json")
 Q4="--w int4f:v32:fp16 --a int8:v32:fp16 --tie-emb"
 TYPES="cls=int8:v32:fp16,w2=$w2"
-vs fp32
-vs q8_0 --w int8:v32:fp16 --a int8:v32:fp16 --tie-emb
-vs q4_0_all4 $Q4
+# (fp32, Q8_0 and all-matrices Q4_0 on the same windows: rows fp32, q8_0, q4_0
+# of bench/llm_ppl_runs.sh; here only with SPLIT/LIMIT_WINDOWS other than
+# heldout/96)
+if [ "$split/$lw" != heldout/96 ]; then
+  vs fp32
+  vs q8_0 --w int8:v32:fp16 --a int8:v32:fp16 --tie-emb
+  vs q4_0_all4 $Q4
+fi
 vs q4_0_types $Q4 --w-set "$TYPES"
 vs q4_0_types_aq $Q4 --w-set "$TYPES" --a-quantized-only
 vs q4_0_mirror $Q4 --w-set "$TYPES" --a-quantized-only --kv-f16
@@ -66,7 +75,7 @@ vs llama_weights_kvf16 --model "$out/llama_q4_0.bin" --kv-f16
 python3 - "$out" "$split" <<'PY'
 import json, glob, os, sys
 out, split = sys.argv[1], sys.argv[2]
-for f in sorted(glob.glob(f"{out}/*_{split}.json")):
+for f in sorted(glob.glob(f"{out}/*_{split}.json")):  # llama.cpp runs, then vsq
     r = json.load(open(f))
     print(f"{os.path.basename(f):40s} ppl {r['ppl']:.4f}  tokens {r['tokens']}"
           + (f"  bpw {r['bpw']:.3f}" if 'bpw' in r else "")

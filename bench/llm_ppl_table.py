@@ -35,19 +35,18 @@ SELECT = [
     ("sel_v16_mse", "2L V16 s6r@pt int4f, MSE clip"),
     ("sel_v32_g", "2L V32 s6r@pt int4f + GPTQ, max clip"),
     ("sel_v32_g_mse", "2L V32 s6r@pt int4f + GPTQ, MSE clip"),
+    ("sel_mix_none", "2L V32 + GPTQ, every matrix 4 bits"),
     ("sel_mix_wv5", "  + wv 5 bits"),
-    ("sel_mix_cls5", "  + cls 5 bits"),
-    ("sel_mix_wvwk5", "  + wv wk 5 bits"),
     ("sel_mix_wvwkcls5", "  + wv wk cls 5 bits"),
-    ("sel_mix_wv6wkcls5", "  + wv 6, wk cls 5 bits"),
 ]
-print("### Selection (--split select, GPTQ seed 0)\n")
-print("| candidate | weights | overrides | bpw | PPL select |")
-print("|---|---|---|---|---|")
+print("### Selection (--split select, --gptq-seed 0 = sampler state 1)\n")
+print("| candidate | weights | overrides | bpw | windows | PPL select |")
+print("|---|---|---|---|---|---|")
 for key, label in SELECT:
     if key in runs:
         r = runs[key]
-        print(f"| {label} | `{r['w']}` | `{overrides(r)}` | {r['bpw']:.3f} | {r['ppl']:.4f} |")
+        print(f"| {label} | `{r['w']}` | `{overrides(r)}` | {r['bpw']:.3f} | {r['windows']} "
+              f"| {r['ppl']:.4f} |")
 
 FINAL = [
     ("fp32", "fp32"),
@@ -55,9 +54,7 @@ FINAL = [
     ("q4_0", "Q4_0 layout, every matrix (`int4f:v32:fp16`)"),
     ("v16", "VS-Quant 2L V16 s6r@pt int4f"),
     ("q4_0_g", "Q4_0 layout + GPTQ"),
-    ("v16_g", "VS-Quant 2L V16 s6r@pt + GPTQ"),
-    ("v32_g", "VS-Quant 2L V32 s6r@pt + GPTQ"),
-    ("mix_g", "VS-Quant 2L V32 + GPTQ, selected mix"),
+    ("mix_g", "VS-Quant 2L V32 s6r@pt + GPTQ, mix chosen on select"),
 ]
 print("\n### Held-out and WikiText-2\n")
 print("| config | weights | activations | overrides | bpw | bpw linear | seeds "

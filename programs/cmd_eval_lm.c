@@ -30,6 +30,7 @@ static int parse_args(int argc, char **argv, eval_args *e) {
     e->tok = tok;
     e->text = text;
     e->ppl.ctx = 512;
+    e->q.gptq_seed = 1;
     e->argc = argc;
     e->argv = argv;
     const char *v;
@@ -58,8 +59,9 @@ static int parse_args(int argc, char **argv, eval_args *e) {
             if (k == 3) return cli_fail(CLI_BADINPUT, "bad --split '%s' (all, select or heldout)", v);
             e->split = (llm_split)k;
         } else if (cli_opt(argc, argv, &i, "--gptq-seed", &v)) {
-            if (cli_parse_long(v, 0, 1L << 30, &n))
-                return cli_fail(CLI_BADINPUT, "bad --gptq-seed '%s' (0 .. 2^30)", v);
+            /* 1..: the sampler maps state 0 to 1, so 0 would repeat seed 1 */
+            if (cli_parse_long(v, 1, 1L << 30, &n))
+                return cli_fail(CLI_BADINPUT, "bad --gptq-seed '%s' (1 .. 2^30)", v);
             e->q.gptq_seed = (uint64_t)n;
         } else if (!strcmp(argv[i], "--int")) {
             e->q.integer = 1;
@@ -240,7 +242,7 @@ const cli_command cmd_eval_lm = {
     "format is unsupported) or ref (unpacked codes, vsq_gemm_ref).\n"
     "--gptq N: GPTQ error-compensating rounding of the weights, calibrated on N tokens\n"
     "the fp32 model generates itself (not the evaluation text); 0 = plain rounding;\n"
-    "--gptq-seed N: the sampler seed of that text (default 0).\n"
+    "--gptq-seed N: the sampler seed of that text (1 .. 2^30, default 1).\n"
     "--a-quantized-only: quantize activations only at matrices whose weights are\n"
     "quantized (llama.cpp: F32 matrices take F32 inputs); --kv-f16: round q, the K/V\n"
     "cache and the attention probabilities to fp16 (llama.cpp's default F16 cache).\n"

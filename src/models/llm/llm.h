@@ -207,7 +207,7 @@ typedef struct {
     int kernel;        /* integer path: LLM_KERNEL_PACKED (default) or _REF */
     int gptq_tokens;   /* > 0: GPTQ rounding calibrated on that many tokens the
                           fp32 model generates itself (llm_gptq.c); 0: plain */
-    uint64_t gptq_seed; /* sampler seed of the GPTQ calibration text */
+    uint64_t gptq_seed; /* sampler seed of the GPTQ calibration text (0 acts as 1) */
     int tie_emb;        /* 1: the token embedding reads the quantized classifier
                            (shared-classifier checkpoints); else it is its own
                            tensor, format `emb=` in w_set (fp32 by default) */
