@@ -258,7 +258,7 @@ def main():
     p.add_argument("--ctx", type=int, default=512)
     p.add_argument("--kv", choices=["f16", "f32"], default="f16")
     p.add_argument("--flash-attn", action="store_true")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1)  # results do not depend on it
     p.add_argument("--limit-windows", type=int, default=0)
     p = sub.add_parser("ckpt")
     p.add_argument("gguf")

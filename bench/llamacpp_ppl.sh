@@ -39,7 +39,6 @@ lc() { # NAME GGUF ARGS...
       >"$out/lc_${name}_$split.json"
 }
 lc f32 f32 --kv f32
-lc f32_kvf16 f32
 lc q8_0 q8_0
 lc q4_0 q4_0
 lc q4_0_fa q4_0 --flash-attn
@@ -72,10 +71,23 @@ vs q4_0_mirror $Q4 --w-set "$TYPES" --a-quantized-only --kv-f16
 vs q4_0_types_wonly --w int4f:v32:fp16 --tie-emb --w-set "$TYPES"
 vs llama_weights --model "$out/llama_q4_0.bin"
 vs llama_weights_kvf16 --model "$out/llama_q4_0.bin" --kv-f16
+# the embedding path: the mirror with an fp32 (untied) embedding; and the
+# tensor types of issue 16's first attempt (fp32 embedding, ffn_down fp32)
+vs q4_0_mirror_untied --w int4f:v32:fp16 --a int8:v32:fp16 --w-set "$TYPES" \
+   --a-quantized-only --kv-f16
+vs q4_0_issue_types --w int4f:v32:fp16 --a int8:v32:fp16 --w-set cls=int8:v32:fp16,w2=fp32
+
+# out of domain: WikiText-2 test, first 48 windows
+wiki="$shared/data/wikitext-2/wiki.test.tokens.txt"
+[ -f "$out/lc_q4_0_wiki48.json" ] ||
+  py ppl "$out/q4_0.gguf" "$wiki" --limit-windows 48 >"$out/lc_q4_0_wiki48.json"
+[ -f "$out/vsq_q4_0_mirror_wiki48.json" ] ||
+  nice -n 5 "$vsq" eval-lm --text "$wiki" --limit-windows 48 $Q4 --w-set "$TYPES" \
+    --a-quantized-only --kv-f16 --json "$out/vsq_q4_0_mirror_wiki48.json" >/dev/null
 python3 - "$out" "$split" <<'PY'
 import json, glob, os, sys
 out, split = sys.argv[1], sys.argv[2]
-for f in sorted(glob.glob(f"{out}/*_{split}.json")):  # llama.cpp runs, then vsq
+for f in sorted(glob.glob(f"{out}/*_{split}.json") + glob.glob(f"{out}/*_wiki48.json")):
     r = json.load(open(f))
     print(f"{os.path.basename(f):40s} ppl {r['ppl']:.4f}  tokens {r['tokens']}"
           + (f"  bpw {r['bpw']:.3f}" if 'bpw' in r else "")

@@ -190,6 +190,12 @@ static void test_bad_options(void **state) {
              VSQ_CLI, ckpt, tok, text); /* no story start to split at */
     rc = system(cmd);
     assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 2);
+    snprintf(cmd, sizeof cmd, /* seed 0 would repeat seed 1 (xorshift state) */
+             "%s eval-lm --model %s --tokenizer %s --text %s --ctx 8 --gptq 8 --gptq-seed 0 "
+             "2>/dev/null",
+             VSQ_CLI, ckpt, tok, text);
+    rc = system(cmd);
+    assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 2);
 }
 
 /* The split point: the first "\n\nOnce upon a time" at or after the middle
