@@ -5,6 +5,7 @@
 # outside the repo made by bench/llamacpp_venv.sh) and with vsq's mirror of
 # the same tensor types, on the same text part.
 #   bench/llamacpp_ppl.sh [OUTDIR]        (default OUTDIR: build/llamacpp)
+# (python3-venv, from scripts/setup.sh, makes the venv.)
 # Writes OUTDIR/*.json (one per run), OUTDIR/q4_0_types.json, and
 # OUTDIR/llama_q4_0.bin: llama.cpp's dequantized Q4_0 weights as a llama2.c
 # checkpoint, so vsq can run llama.cpp's exact weights.
@@ -79,6 +80,8 @@ vs q4_0_issue_types --w int4f:v32:fp16 --a int8:v32:fp16 --w-set cls=int8:v32:fp
 
 # out of domain: WikiText-2 test, first 48 windows
 wiki="$shared/data/wikitext-2/wiki.test.tokens.txt"
+[ -f "$out/lc_f32_wiki48.json" ] ||
+  py ppl "$out/f32.gguf" "$wiki" --limit-windows 48 --kv f32 >"$out/lc_f32_wiki48.json"
 [ -f "$out/lc_q4_0_wiki48.json" ] ||
   py ppl "$out/q4_0.gguf" "$wiki" --limit-windows 48 >"$out/lc_q4_0_wiki48.json"
 [ -f "$out/vsq_q4_0_mirror_wiki48.json" ] ||
