@@ -42,13 +42,16 @@ typedef struct {
     int rows, cols;
     const char *name; /* "wq", "w1", "cls", ... */
     double *hessian;  /* cols x cols X^T X of its inputs (GPTQ), or NULL */
+    int quantized;    /* 1: weights replaced by a quantized version */
+    int f16;          /* 1: "fp16": weights and inputs rounded to binary16 */
     const uint8_t *blocks; /* GGUF: the file's own Q4_1 / Q8_0 blocks, or NULL */
     int block_type;        /* their vsq_ggml_type */
 } llm_mat;
 
 typedef struct {
     llm_config cfg;
-    const float *tok_emb;                      /* vocab x dim */
+    const float *tok_emb;                      /* vocab x dim (maybe a quantized copy) */
+    const float *tok_emb0;                     /* the checkpoint's own table, once quantized */
     const float *rms_att;                      /* n_layers x dim */
     const float *rms_ffn;                      /* n_layers x dim */
     const float *rms_final;                    /* dim */
@@ -58,6 +61,10 @@ typedef struct {
      * every linear layer); has_a = 0 means fp32 activations. */
     int has_a;
     vsq_format afmt;
+    int a_quantized_only; /* 1: activations quantized only where the weights are
+                             (llama.cpp: F32 matrices take F32 inputs) */
+    int kv_f16;           /* 1: q, K/V cache and attention probabilities rounded to
+                             fp16 (llama.cpp's default F16 KV cache) */
     int integer_path; /* 1: linear layers run on integer codes */
     int n_packed, n_ref; /* integer path: matrices on packed / reference kernels */
     char kernel_note[200]; /* why some matrices fell back to the reference */
@@ -212,6 +219,19 @@ vsq_status llm_perplexity(const llm_model *m, const int *tokens, size_t n_tokens
 vsq_status llm_tokenize_file(const llm_tokenizer *t, const char *path, int **tokens,
                              size_t *n_tokens);
 
+/* Selection / held-out split of an evaluation text (text_split.c): the
+ * boundary is the first paragraph that starts a story ("\n\nOnce upon a
+ * time") at or after the middle byte; `select` is the text before it,
+ * `heldout` the text from the story's first letter on. Mixes and options are
+ * chosen on `select`; results are reported on `heldout`. */
+typedef enum { LLM_SPLIT_ALL = 0, LLM_SPLIT_SELECT = 1, LLM_SPLIT_HELDOUT = 2 } llm_split;
+/* Byte offset of the boundary in text[0..n) (start of the held-out part). */
+vsq_status llm_split_point(const char *text, size_t n, const char *what, size_t *at);
+/* llm_tokenize_file on one part; *boundary receives the byte offset used
+ * (0 for LLM_SPLIT_ALL). */
+vsq_status llm_tokenize_file_part(const llm_tokenizer *t, const char *path, llm_split part,
+                                  int **tokens, size_t *n_tokens, size_t *boundary);
+
 /* ---- post-training quantization (llm_quant.c) ---- */
 
 typedef struct {
@@ -223,6 +243,12 @@ typedef struct {
     int kernel;        /* integer path: LLM_KERNEL_PACKED (default) or _REF */
     int gptq_tokens;   /* > 0: GPTQ rounding calibrated on that many tokens the
                           fp32 model generates itself (llm_gptq.c); 0: plain */
+    uint64_t gptq_seed; /* sampler seed of the GPTQ calibration text (0 acts as 1) */
+    int tie_emb;        /* 1: the token embedding reads the quantized classifier
+                           (shared-classifier checkpoints); else it is its own
+                           tensor, format `emb=` in w_set (fp32 by default) */
+    int a_quantized_only; /* see llm_model */
+    int kv_f16;           /* see llm_model */
 } llm_quant_opts;
 
 /* Integer-path kernels. PACKED packs each weight matrix once for the fast
@@ -239,8 +265,29 @@ vsq_status llm_quantize(llm_model *m, const llm_quant_opts *o);
 void llm_kernel_report(const llm_model *m, int kernel);
 /* Back to fp32: drop quantized copies and packed weights. */
 void llm_unquantize(llm_model *m);
-/* Bits per weight over all linear layers incl. classifier (32 = fp32). */
+/* Storage of the weights, tensor kind by kind (llm_bpw.c). */
+enum { LLM_N_KINDS = 9 }; /* wq wk wv wo w1 w2 w3 cls emb */
+typedef struct {
+    const char *name;  /* "wq" .. "cls", "emb" */
+    char spec[128];    /* its format, "fp32", or "tied:cls" */
+    int count;         /* matrices of this kind */
+    double elems;      /* weights (0 for a tied embedding: stored once, as cls) */
+    double bits;       /* storage bits, scale overhead included */
+} llm_tensor_bits;
+typedef struct {
+    llm_tensor_bits kind[LLM_N_KINDS];
+    double bpw;        /* every stored weight matrix, embedding included */
+    double bpw_linear; /* linear layers incl. classifier only (the old figure) */
+    double norm_elems; /* RMSNorm gains (fp32, not in bpw) */
+} llm_bits;
+/* Bits per weight of the model as `o` quantizes it; an unparsable spec is
+ * an error. */
+vsq_status llm_bits_count(const llm_model *m, const llm_quant_opts *o, llm_bits *b);
+/* Convenience: the full bpw (embedding included), 0 on error. */
 double llm_bpw(const llm_model *m, const llm_quant_opts *o);
+/* Spec of matrix kind `name` under `o` (w_set override, w_cls, w), NULL for
+ * fp32; `emb` defaults to fp32. Writes into buf. */
+const char *llm_spec_for(const llm_quant_opts *o, const char *name, char *buf, size_t size);
 
 /* ---- GPTQ calibration (llm_gptq.c) ---- */
 

@@ -112,7 +112,9 @@ static vsq_status eval_row(sweep_ctx *c, row *r) {
     r->ppl = res.ppl;
     r->nll = res.nll;
     r->tokens = res.tokens;
-    r->bpw = llm_bpw(c->m, &q);
+    llm_bits bits; /* the sweep compares linear-layer formats: bpw over those */
+    if ((st = llm_bits_count(c->m, &q, &bits))) return st;
+    r->bpw = bits.bpw_linear;
     char cfg[32], v[8];
     row_cfg(r, cfg, sizeof cfg, v, sizeof v);
     sb_printf(&c->csv, "%s,%s,%s,%s,%.4f,%.4f,%.5f,%zu,%s,%s\n", r->label,

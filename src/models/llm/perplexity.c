@@ -13,40 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-vsq_status llm_tokenize_file(const llm_tokenizer *t, const char *path, int **tokens,
-                             size_t *n_tokens) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return vsq_error(VSQ_EIO, "%s: cannot open text", path);
-    size_t cap = 1 << 20, n = 0;
-    char *text = malloc(cap + 1);
-    for (size_t got; text && (got = fread(text + n, 1, cap - n, f)) > 0;) {
-        n += got;
-        if (n == cap) {
-            char *nt = realloc(text, (cap *= 2) + 1);
-            if (!nt) free(text);
-            text = nt;
-        }
-    }
-    fclose(f);
-    if (!text) return vsq_error(VSQ_ENOMEM, "%s: out of memory reading text", path);
-    text[n] = '\0';
-    if (strlen(text) != n) {
-        free(text);
-        return vsq_error(VSQ_EFORMAT, "%s: text contains a NUL byte", path);
-    }
-    int *tok = malloc((n + 3) * sizeof(int)), count = 0;
-    vsq_status st = tok ? llm_encode(t, text, 1, 0, tok, &count)
-                        : vsq_error(VSQ_ENOMEM, "%s: out of memory for tokens", path);
-    free(text);
-    if (st) {
-        free(tok);
-        return st;
-    }
-    *tokens = tok;
-    *n_tokens = (size_t)count;
-    return VSQ_OK;
-}
-
 /* -log softmax(logits)[target], in double. */
 static double token_nll(const float *logits, int n, int target) {
     float max = logits[0];

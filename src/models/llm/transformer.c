@@ -3,10 +3,12 @@
  * (sequential float sums) so greedy decoding reproduces it exactly.
  */
 #include "models/llm/llm.h"
+#include "quant/quant_internal.h" /* vsq_f32_to_f16 / vsq_f16_to_f32 */
 #include "vsq/kernels.h"
 #include "kernels/ggml_quants.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,13 +99,16 @@ static vsq_status linear(const llm_model *m, llm_state *s, float *y, const float
         return vsq_linear_q(w->pw, &m->afmt, x, 1, NULL, y, nt, &s->pa);
     }
     if (m->integer_path && w->q) return linear_int(m, y, x, w);
-    if (m->run_stored && w->blocks && !m->has_a && w->w == w->w0) {
+    if (m->run_stored && w->blocks && !m->has_a && !w->f16 && w->w == w->w0) {
         int nt = (size_t)w->rows * (size_t)w->cols < LLM_PAR_MIN_WEIGHTS ? 1 : m->threads;
         vsq_ggml_matvec(w->block_type, w->blocks, x, y, (size_t)w->rows, (size_t)w->cols, s->gq,
                         nt);
         return VSQ_OK;
     }
-    if (m->has_a) {
+    if (w->f16) { /* ggml: an F16 matrix meets its input converted to F16 */
+        for (int i = 0; i < w->cols; i++) s->aq[i] = vsq_f16_to_f32(vsq_f32_to_f16(x[i]));
+        x = s->aq;
+    } else if (m->has_a && (w->quantized || !m->a_quantized_only)) {
         vsq_status st = vsq_fakequant(&m->afmt, x, 1, (size_t)w->cols, 1, s->aq);
         if (st) return st;
         x = s->aq;
@@ -130,9 +135,14 @@ static void rope(float *q, float *k, int pos, int dim, int kv_dim, int head_size
     }
 }
 
+/* Round to IEEE binary16 and back (llama.cpp's F16 KV cache). */
+static void round_f16(float *x, int n) {
+    for (int i = 0; i < n; i++) x[i] = vsq_f16_to_f32(vsq_f32_to_f16(x[i]));
+}
+
 /* Causal attention of every query head over positions 0..pos; kv heads
  * are shared by n_heads / n_kv_heads query heads (GQA). Output in s->xb. */
-static void attention(const llm_config *c, llm_state *s, int l, int pos) {
+static void attention(const llm_config *c, llm_state *s, int l, int pos, int f16) {
     int hs = c->dim / c->n_heads, kv_dim = hs * c->n_kv_heads, kv_mul = c->n_heads / c->n_kv_heads;
     size_t loff = (size_t)l * c->seq_len * kv_dim;
     float norm = sqrtf((float)hs);
@@ -146,6 +156,9 @@ static void attention(const llm_config *c, llm_state *s, int l, int pos) {
             att[t] = score / norm;
         }
         softmax(att, pos + 1);
+        /* ggml multiplies an F16 V cache by the probabilities converted to
+         * F16 (the vec_dot type of F16) */
+        if (f16) round_f16(att, pos + 1);
         float *xb = s->xb + h * hs;
         memset(xb, 0, (size_t)hs * sizeof(float));
         for (int t = 0; t <= pos; t++) {
@@ -166,7 +179,12 @@ static vsq_status attention_block(const llm_model *m, llm_state *s, int l, int p
     if ((st = linear(m, s, k, s->xb, &m->wk[l]))) return st;
     if ((st = linear(m, s, v, s->xb, &m->wv[l]))) return st;
     rope(s->q, k, pos, d, kv_dim, hs, c->rope_theta);
-    attention(c, s, l, pos);
+    if (m->kv_f16) { /* K (after RoPE) and V stored as F16; q meets K as F16 */
+        round_f16(k, kv_dim);
+        round_f16(v, kv_dim);
+        round_f16(s->q, d);
+    }
+    attention(c, s, l, pos, m->kv_f16);
     if ((st = linear(m, s, s->xb2, s->xb, &m->wo[l]))) return st;
     for (int i = 0; i < d; i++) s->x[i] += s->xb2[i];
     return VSQ_OK;
