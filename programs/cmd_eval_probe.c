@@ -171,11 +171,17 @@ static int run(int argc, char **argv) {
     vsq_status st = bert_task_setup(&m, &d, &all, (int)e.train_limit, (int)e.limit, &t, progress);
     if (st) rc = cli_status(st);
     if (!rc && e.sweep) {
-        char header[1024], commit[128], cpu[160];
+        char header[4096], commit[128], cpu[160], cmd[1024] = "vsq";
+        for (int i = 0; i < argc; i++) {
+            size_t l = strlen(cmd);
+            snprintf(cmd + l, sizeof cmd - l, " %s", argv[i]);
+        }
         snprintf(header, sizeof header,
-                 "Model %s, data %s (test split, %d sentences; probe trained on %d train sentences, "
-                 "lambda %g by 5-fold CV). Commit %s, CPU %s.",
-                 e.run.model, e.run.data, t.test.n, t.train.n, t.lambda,
+                 "Command: `%s`. Model all-MiniLM-L6-v2, data sentence-polarity (test split: %d "
+                 "sentences%s; the probe is trained on %d train sentences, lambda %g by 5-fold CV; "
+                 "token ids: %s). Commit %s, CPU %s (machine shared with other jobs).",
+                 cmd, t.test.n, e.limit ? ", evenly spaced over the 2,000" : "", t.train.n,
+                 t.lambda, e.run.ids ? e.run.ids : "tokenizer",
                  bert_run_commit(commit, sizeof commit), bert_run_cpu(cpu, sizeof cpu));
         rc = cli_status(bert_sweep(&m, &t, e.sweep, e.out, header));
     } else if (!rc && e.bench) {

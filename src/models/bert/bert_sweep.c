@@ -304,7 +304,7 @@ static void csv_json(sbuf *csv, sbuf *js, const rows *tab, const char *name, con
 }
 
 static vsq_status write_table(const rows *tab, const char *name, const char *dir,
-                              const bert_task *t, const char *header) {
+                              const bert_task *t, const char *header, int print) {
     sbuf md = {0}, csv = {0}, js = {0};
     markdown(&md, tab, name, t, header);
     csv_json(&csv, &js, tab, name, t);
@@ -316,7 +316,7 @@ static vsq_status write_table(const rows *tab, const char *name, const char *dir
     if (!st) st = vsq_write_atomic(path, csv.s, csv.n);
     snprintf(path, sizeof path, "%s/bert_%s.json", dir, name);
     if (!st) st = vsq_write_atomic(path, js.s, js.n);
-    if (!st) fputs(md.s, stdout);
+    if (!st && print) fputs(md.s, stdout);
     free(md.s), free(csv.s), free(js.s);
     return st;
 }
@@ -332,13 +332,29 @@ vsq_status bert_sweep(bert_model *m, const bert_task *t, const char *name, const
     if (!st) st = calibrate(m, t, &tab);
     int todo = 0, k = 0;
     for (int i = 0; i < tab.n; i++) todo += !tab.r[i].best_of;
-    for (int i = 0; !st && i < tab.n; i++)
-        if (!tab.r[i].best_of) st = run_row(m, t, &tab.r[i], ++k, todo);
-    if (!st) resolve_best(&tab);
     const char *names[] = {"table2", "table3", "table67"};
     int want[] = {w2, w3, w67};
+    /* the tables are rewritten after every row: an interrupted sweep
+     * leaves every finished row on disk */
+    for (int i = 0; !st && i < tab.n; i++) {
+        row *r = &tab.r[i];
+        if (r->best_of) continue;
+        const row *same = NULL; /* the same formats in an earlier table */
+        for (int j = 0; j < i && !same; j++)
+            if (tab.r[j].done && !tab.r[j].best_of && !strcmp(tab.r[j].w, r->w) && !strcmp(tab.r[j].a, r->a))
+                same = &tab.r[j];
+        if (same) {
+            r->r = same->r, r->bpw = same->bpw, r->done = 1, ++k;
+            continue;
+        }
+        st = run_row(m, t, r, ++k, todo);
+        if (!st) resolve_best(&tab);
+        for (int j = 0; !st && j < 3; j++)
+            if (want[j]) st = write_table(&tab, names[j], dir, t, header, 0);
+    }
+    if (!st) resolve_best(&tab);
     for (int i = 0; !st && i < 3; i++)
-        if (want[i]) st = write_table(&tab, names[i], dir, t, header);
+        if (want[i]) st = write_table(&tab, names[i], dir, t, header, 1);
     for (int i = 0; i < tab.n; i++) free(tab.r[i].alpha);
     free(tab.r);
     return st;
