@@ -15,5 +15,6 @@
 #include "vsq/mac.h"
 #include "vsq/tensor.h"
 #include "vsq/container.h"
+#include "vsq/safetensors.h"
 
 #endif
