@@ -179,11 +179,12 @@ static int run(int argc, char **argv) {
         snprintf(header, sizeof header,
                  "Command: `%s`. Model all-MiniLM-L6-v2, data sentence-polarity (test split: %d "
                  "sentences%s; the probe is trained on %d train sentences, lambda %g by 5-fold CV; "
-                 "token ids: %s). Commit %s, CPU %s (machine shared with other jobs).",
+                 "static activations calibrated on the first %ld train sentences; token ids: %s). "
+                 "Commit %s, CPU %s (machine shared with other jobs).",
                  cmd, t.test.n, e.limit ? ", evenly spaced over the 2,000" : "", t.train.n,
-                 t.lambda, e.run.ids ? e.run.ids : "tokenizer",
+                 t.lambda, e.calib, e.run.ids ? e.run.ids : "tokenizer",
                  bert_run_commit(commit, sizeof commit), bert_run_cpu(cpu, sizeof cpu));
-        rc = cli_status(bert_sweep(&m, &t, e.sweep, e.out, header));
+        rc = cli_status(bert_sweep(&m, &t, e.sweep, e.out, header, (int)e.calib));
     } else if (!rc && e.bench) {
         rc = bert_run_bench(&m, &t);
     } else if (!rc) {

@@ -10,20 +10,18 @@
  *   table67  two-level V=16 integer scales, W in {3,4,6,8} x A in {4,6,8}
  *            x ws/as in {4/4, 4/6, 6/6, 6/10, 8/8}, with the fp32-scale
  *            column and the best per-channel column (Tables 6-7); for A=8
- *            that is table2's best, for A=4/6 the best of four calibrators
- *            (max, p99.99, entropy, mse) run here.
+ *            that is table2's best, for A=4/6 the better of the max and mse
+ *            calibrators, run here.
  * "Best" is chosen on the evaluation sentences themselves, as in the
  * paper: an upper bound for per-channel scaling.
- * Static activation clip values are calibrated on the first CALIB_SENTENCES
- * train sentences, all formats in one fp32 pass. */
+ * Static activation clip values are calibrated on `calib` train sentences
+ * (the first ones), all formats in one fp32 pass. */
 #include "models/bert/bert_task.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum { CALIB_SENTENCES = 256 };
 
 typedef struct {
     char table[16], group[48], column[48];
@@ -100,7 +98,7 @@ static row *add_best(rows *t, const char *table, const char *group, const char *
 }
 
 static const char *const CAL2[] = {"max", "p99.9", "p99.99", "p99.999", "entropy", "mse", "octav"};
-static const char *const CAL_LOWA[] = {"max", "p99.99", "entropy", "mse"};
+static const char *const CAL_LOWA[] = {"max", "mse"};
 static const int WBITS[] = {3, 4, 6, 8};
 static const int ABITS[] = {4, 6, 8};
 static const int SCALES[][2] = {{4, 4}, {4, 6}, {6, 6}, {6, 10}, {8, 8}};
@@ -136,7 +134,7 @@ static vsq_status build(rows *t, int want2, int want3, int want67) {
             snprintf(w, sizeof w, "int%d:v16", WBITS[i]);
             snprintf(a, sizeof a, "int%d:v16", ABITS[j]);
             if (ok) ok = add(t, "table67", g, "S=fp32", w, a) != NULL;
-            for (int k = 0; ABITS[j] != 8 && k < 4 && ok; k++) {
+            for (int k = 0; ABITS[j] != 8 && k < 2 && ok; k++) {
                 snprintf(w, sizeof w, "int%d:pc", WBITS[i]);
                 snprintf(a, sizeof a, "int%d:pt:fp32:%s", ABITS[j], CAL_LOWA[k]);
                 ok = add(t, "pc_lowa", CAL_LOWA[k], g, w, a) != NULL;
@@ -147,7 +145,7 @@ static vsq_status build(rows *t, int want2, int want3, int want67) {
 }
 
 /* Calibrate every static row in one fp32 pass over train sentences. */
-static vsq_status calibrate(bert_model *m, const bert_task *t, rows *tab) {
+static vsq_status calibrate(bert_model *m, const bert_task *t, rows *tab, int calib) {
     int ns = 0;
     vsq_format *f = malloc((size_t)tab->n * sizeof *f);
     float **alpha = calloc((size_t)tab->n, sizeof *alpha);
@@ -160,7 +158,7 @@ static vsq_status calibrate(bert_model *m, const bert_task *t, rows *tab) {
         which[ns++] = i;
     }
     if (!st && ns) {
-        int n = t->train.n < CALIB_SENTENCES ? t->train.n : CALIB_SENTENCES;
+        int n = calib > 0 && calib < t->train.n ? calib : t->train.n;
         bert_ids sub = {n, t->train.ids, t->train.len};
         fprintf(stderr, "sweep: calibrating %d static activation formats on %d train sentences\n", ns, n);
         st = bert_calibrate_many(m, &sub, f, ns, alpha);
@@ -322,14 +320,14 @@ static vsq_status write_table(const rows *tab, const char *name, const char *dir
 }
 
 vsq_status bert_sweep(bert_model *m, const bert_task *t, const char *name, const char *dir,
-                      const char *header) {
+                      const char *header, int calib) {
     int w2 = !strcmp(name, "table2"), w3 = !strcmp(name, "table3"), w67 = !strcmp(name, "table67");
     if (!strcmp(name, "all")) w2 = w3 = w67 = 1;
     if (!w2 && !w3 && !w67)
         return vsq_error(VSQ_EINVAL, "unknown sweep '%s' (table2|table3|table67|all)", name);
     rows tab = {0};
     vsq_status st = build(&tab, w2, w3, w67);
-    if (!st) st = calibrate(m, t, &tab);
+    if (!st) st = calibrate(m, t, &tab, calib);
     int todo = 0, k = 0;
     for (int i = 0; i < tab.n; i++) todo += !tab.r[i].best_of;
     const char *names[] = {"table2", "table3", "table67"};

@@ -41,8 +41,9 @@ void bert_task_free(bert_task *t);
 
 /* --sweep: run the tables, write DIR/bert_NAME.{md,csv,json} for each.
  * `name` is table2|table3|table67|all; `header` (optional) is a Markdown
- * paragraph put under each table's title (command, CPU, commit). */
+ * paragraph put under each table's title (command, CPU, commit); static
+ * activations are calibrated on the first `calib` train sentences. */
 vsq_status bert_sweep(bert_model *m, const bert_task *t, const char *name, const char *dir,
-                      const char *header);
+                      const char *header, int calib);
 
 #endif
