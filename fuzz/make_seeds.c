@@ -1,4 +1,4 @@
-/* Writes a small seed corpus for the fuzz targets into OUTDIR/{npy,spec,container}. */
+/* Writes a small seed corpus for the fuzz targets into OUTDIR/{npy,spec,container,gguf}. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,17 +70,71 @@ static int container_seeds(const char *dir) {
     return 0;
 }
 
+/* Minimal GGUF v3 files: metadata of every scalar kind, a string array,
+ * and F32/F16/Q8_0/Q4_0/Q4_1 tensors (layout: include/vsq/gguf.h). */
+typedef struct {
+    uint8_t b[2048];
+    size_t n;
+} gguf_buf;
+
+static void gput(gguf_buf *w, uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; i++) w->b[w->n++] = (uint8_t)(v >> (8 * i));
+}
+static void gput_str(gguf_buf *w, const char *s) {
+    gput(w, strlen(s), 8);
+    memcpy(w->b + w->n, s, strlen(s));
+    w->n += strlen(s);
+}
+
+static int gguf_seeds(const char *dir) {
+    static const uint32_t types[] = {0, 1, 8, 2, 3}; /* F32 F16 Q8_0 Q4_0 Q4_1 */
+    static const size_t bytes[] = {128, 64, 34, 18, 20};
+    for (int k = 0; k < 5; k++) {
+        gguf_buf w = {.n = 0};
+        memcpy(w.b, "GGUF", 4);
+        w.n = 4;
+        gput(&w, 3, 4);
+        gput(&w, 1, 8);
+        gput(&w, 4, 8);
+        gput_str(&w, "general.architecture");
+        gput(&w, 8, 4);
+        gput_str(&w, "llama");
+        gput_str(&w, "llama.rope.freq_base");
+        gput(&w, 6, 4);
+        gput(&w, 0x47c35000, 4); /* 100000.0f */
+        gput_str(&w, "llama.block_count");
+        gput(&w, 4, 4);
+        gput(&w, 2, 4);
+        gput_str(&w, "tokenizer.ggml.tokens");
+        gput(&w, 9, 4);
+        gput(&w, 8, 4);
+        gput(&w, 2, 8);
+        gput_str(&w, "a");
+        gput_str(&w, "bc");
+        gput_str(&w, "t");
+        gput(&w, 1, 4);
+        gput(&w, 32, 8);
+        gput(&w, types[k], 4);
+        gput(&w, 0, 8);
+        while (w.n % 32) w.b[w.n++] = 0;
+        for (size_t i = 0; i < bytes[k]; i++) w.b[w.n++] = (uint8_t)(i * 37 % 61);
+        if (write_seed(dir, "gguf", k, w.b, w.n)) return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: fuzz_seeds OUTDIR\n");
         return 2;
     }
-    const char *kinds[] = {"npy", "spec", "container"};
-    for (int i = 0; i < 3; i++) {
+    const char *kinds[] = {"npy", "spec", "container", "gguf"};
+    for (int i = 0; i < 4; i++) {
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", argv[1], kinds[i]);
         mkdir(argv[1], 0755);
         mkdir(path, 0755);
     }
-    return npy_seeds(argv[1]) || spec_seeds(argv[1]) || container_seeds(argv[1]);
+    return npy_seeds(argv[1]) || spec_seeds(argv[1]) || container_seeds(argv[1]) ||
+           gguf_seeds(argv[1]);
 }

@@ -12,6 +12,7 @@ static const cli_command *const commands[] = {
     &cmd_eval_cnn,
     &cmd_hw,
     &cmd_dse,
+    &cmd_inspect,
     &cmd_embed, &cmd_eval_probe,
     /* more commands: add them here (and in commands.h) */
 };

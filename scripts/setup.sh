@@ -2,7 +2,7 @@
 # Installs what vsquant needs to build and test, from Debian packages.
 set -euo pipefail
 PKGS="build-essential cmake pkg-config clang libclang-rt-dev libomp-dev \
-      libcmocka-dev libcjson-dev libjpeg-dev libopenblas-dev libsimde-dev python3 iverilog"
+      libcmocka-dev libcjson-dev libjpeg-dev libopenblas-dev libsimde-dev libutf8proc-dev python3 iverilog"
 missing=""
 for p in $PKGS; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
@@ -14,4 +14,5 @@ if [ -n "$missing" ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
 fi
+"$(dirname "$0")/fetch-models.sh"
 echo "setup: dependencies present" >&2

@@ -16,5 +16,6 @@
 #include "vsq/tensor.h"
 #include "vsq/container.h"
 #include "vsq/safetensors.h"
+#include "vsq/gguf.h"
 
 #endif
