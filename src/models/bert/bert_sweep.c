@@ -145,26 +145,39 @@ static vsq_status build(rows *t, int want2, int want3, int want67) {
 }
 
 /* Calibrate every static row in one fp32 pass over train sentences. */
+/* Calibrate every distinct static activation format in one fp32 pass over
+ * train sentences (rows sharing a format share its clip values). */
 static vsq_status calibrate(bert_model *m, const bert_task *t, rows *tab, int calib) {
-    int ns = 0;
+    int ns = 0, nl = bert_n_lin(m);
     vsq_format *f = malloc((size_t)tab->n * sizeof *f);
     float **alpha = calloc((size_t)tab->n, sizeof *alpha);
-    int *which = malloc((size_t)tab->n * sizeof *which);
-    vsq_status st = f && alpha && which ? VSQ_OK : vsq_error(VSQ_ENOMEM, "sweep: out of memory");
+    int *first = malloc((size_t)tab->n * sizeof *first); /* a row using format k */
+    vsq_status st = f && alpha && first ? VSQ_OK : vsq_error(VSQ_ENOMEM, "sweep: out of memory");
     for (int i = 0; !st && i < tab->n; i++) {
-        if (tab->r[i].best_of || !tab->r[i].a[0]) continue;
-        if ((st = vsq_format_parse(tab->r[i].a, &f[ns]))) break;
-        if (f[ns].gran != VSQ_GRAN_TENSOR) continue;
-        which[ns++] = i;
+        const row *r = &tab->r[i];
+        if (r->best_of || !r->a[0]) continue;
+        vsq_format g;
+        if ((st = vsq_format_parse(r->a, &g))) break;
+        if (g.gran != VSQ_GRAN_TENSOR) continue;
+        int seen = 0;
+        for (int k = 0; k < ns && !seen; k++) seen = !strcmp(tab->r[first[k]].a, r->a);
+        if (!seen) f[ns] = g, first[ns++] = i;
     }
     if (!st && ns) {
         int n = calib > 0 && calib < t->train.n ? calib : t->train.n;
         bert_ids sub = {n, t->train.ids, t->train.len};
         fprintf(stderr, "sweep: calibrating %d static activation formats on %d train sentences\n", ns, n);
         st = bert_calibrate_many(m, &sub, f, ns, alpha);
-        for (int k = 0; !st && k < ns; k++) tab->r[which[k]].alpha = alpha[k];
     }
-    free(f), free(alpha), free(which);
+    for (int i = 0; !st && i < tab->n; i++)
+        for (int k = 0; k < ns; k++) {
+            if (tab->r[i].best_of || strcmp(tab->r[i].a, tab->r[first[k]].a)) continue;
+            tab->r[i].alpha = malloc((size_t)nl * sizeof(float));
+            if (!tab->r[i].alpha) st = vsq_error(VSQ_ENOMEM, "sweep: out of memory");
+            else memcpy(tab->r[i].alpha, alpha[k], (size_t)nl * sizeof(float));
+        }
+    for (int k = 0; k < ns; k++) free(alpha[k]);
+    free(f), free(alpha), free(first);
     return st;
 }
 
