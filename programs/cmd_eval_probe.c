@@ -226,6 +226,7 @@ const cli_command cmd_eval_probe = {
     "options: {all options, split, commit, cpu}}.\n"
     "--sweep table2|table3|table67|all: the paper's Tables 2, 3, 6-7 for this model,\n"
     "written to --out DIR (docs/results) as bert_NAME.md/.csv/.json.\n"
-    "--bench: sentences/s of fp32, fake-quant and packed W8A8 (8/8/6/10) and W4A8\n"
-    "(4/8/6/10) on the test sentences, side by side.\n"
+    "--bench: sentences per second (wall) and per CPU-second of fp32, fake-quant and\n"
+    "packed W8A8 (8/8/6/10) and W4A8 (4/8/6/10) on the test sentences, side by side\n"
+    "(ratios from CPU time, which a shared machine distorts less).\n"
     "Defaults: all-MiniLM-L6-v2 and sentence-polarity in the shared folder.\n"};

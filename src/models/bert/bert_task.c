@@ -12,6 +12,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The lambda grid of the cross-validation (objective in probe.c). */
 static const double LAMBDAS[] = {1e-2, 1e-3, 1e-4, 1e-5};
@@ -123,8 +124,10 @@ vsq_status bert_task_eval(const bert_model *m, const bert_task *t, bert_result *
     float *emb = malloc((size_t)t->test.n * h * sizeof(float));
     if (!emb) return vsq_error(VSQ_ENOMEM, "task: out of memory");
     double t0 = omp_get_wtime();
+    clock_t c0 = clock();
     vsq_status st = bert_embed(m, &t->test, 2048, emb, progress);
     double dt = omp_get_wtime() - t0;
+    r->cpu_seconds = (double)(clock() - c0) / CLOCKS_PER_SEC;
     if (!st) {
         bert_task_score(t, emb, h, r);
         r->seconds = dt;

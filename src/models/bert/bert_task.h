@@ -22,7 +22,8 @@ typedef struct {
     double accuracy, ci_lo, ci_hi; /* percent; Wilson score 95 % interval */
     double cosine;                 /* mean cosine to the fp32 test embeddings */
     double agreement;              /* percent of predictions equal to fp32's */
-    double seconds, sent_per_s;
+    double seconds, sent_per_s;    /* wall clock */
+    double cpu_seconds;            /* process CPU time (all threads): robust on a shared machine */
 } bert_result;
 
 /* Split `all` (tokenized sentences aligned with d) into train / test
