@@ -154,7 +154,7 @@ static vsq_status build_tables(const vsq_gguf *g, bpe_tokenizer *t, const char *
                                const uint64_t *tl, uint64_t nt, const char **mp,
                                const uint64_t *ml, uint64_t nm) {
     size_t bytes = 0;
-    for (uint64_t i = 0; i < nt; i++) bytes += 2 * tl[i];
+    for (uint64_t i = 0; i < nt; i++) bytes += 2 * tl[i] + 1;
     for (uint64_t i = 0; i < nm; i++) bytes += ml[i];
     t->n_vocab = (int)nt;
     t->arena = malloc(bytes + 1);
@@ -182,6 +182,7 @@ static vsq_status build_tables(const vsq_gguf *g, bpe_tokenizer *t, const char *
         t->dec[i] = a;
         t->dec_len[i] = (uint32_t)decode_token(t, t->tok[i], t->tok_len[i], a);
         a += t->dec_len[i];
+        *a++ = '\0'; /* decoded pieces are also C strings */
     }
     return VSQ_OK;
 }

@@ -34,7 +34,8 @@ void bpe_tokenizer_free(bpe_tokenizer *t);
 vsq_status bpe_encode(const bpe_tokenizer *t, const char *text, size_t len, int32_t **ids,
                       size_t *n_ids);
 
-/* The bytes a token stands for (NULL for an id out of range). */
+/* The bytes a token stands for, NUL-terminated (NULL for an id out of
+ * range). */
 const char *bpe_token_bytes(const bpe_tokenizer *t, int32_t id, size_t *len);
 int bpe_vocab_size(const bpe_tokenizer *t);
 int32_t bpe_bos(const bpe_tokenizer *t); /* tokenizer.ggml.bos_token_id or -1 */

@@ -21,7 +21,15 @@ vsq_status llm_generate(const llm_model *m, const llm_tokenizer *t, llm_sampler 
         free(prompt_tok);
         return st;
     }
+    if (n_prompt == 0) {
+        free(prompt_tok);
+        return vsq_error(VSQ_EINVAL, "generate: this model adds no BOS token: give a --prompt");
+    }
     int token = prompt_tok[0], pos = 0;
+    if (token != t->bos_id) { /* no BOS in front (GGUF models that add none): show it */
+        const char *piece = llm_decode(t, -1, token);
+        if (llm_piece_printable(piece)) emit(piece, ctx);
+    }
     while (pos < steps) {
         float *logits = llm_forward(m, &state, token, pos);
         if (!logits) {
@@ -30,7 +38,7 @@ vsq_status llm_generate(const llm_model *m, const llm_tokenizer *t, llm_sampler 
         }
         int next = pos < n_prompt - 1 ? prompt_tok[pos + 1] : llm_sample(s, logits);
         pos++;
-        if (next == LLM_BOS) break;
+        if (next == t->stop_id) break;
         const char *piece = llm_decode(t, token, next);
         if (llm_piece_printable(piece)) emit(piece, ctx);
         token = next;

@@ -26,6 +26,8 @@ typedef struct {
     int vocab_size; /* always positive here */
     int seq_len;    /* max context */
     int shared_cls; /* 1: classifier = token embedding (header vocab > 0) */
+    float rope_theta; /* RoPE base (0: llama2.c's 10000) */
+    float norm_eps;   /* RMSNorm epsilon (0: llama2.c's 1e-5) */
 } llm_config;
 
 /* One linear layer y = W x, W rows x cols (rows = out features). `w` points
@@ -86,6 +88,10 @@ typedef struct {
     float *scores;
     int *sorted;              /* token ids sorted by string, for lookup */
     unsigned char bytes[512]; /* single-byte strings for byte pieces */
+    struct bpe_tokenizer *bpe; /* GGUF byte-level BPE (bpe.h) instead of the above */
+    int add_bos;               /* GGUF: tokenizer.ggml.add_bos_token */
+    int bos_id, stop_id;       /* llama2.c: BOS 1, generation stops at BOS;
+                                  GGUF: its bos / eos token ids */
 } llm_tokenizer;
 
 vsq_status llm_tokenizer_load(const char *path, int vocab_size, llm_tokenizer *t);
@@ -101,8 +107,23 @@ const char *llm_decode(const llm_tokenizer *t, int prev, int token);
 /* 1 if the piece is worth printing (llama2.c safe_printf rule). */
 int llm_piece_printable(const char *piece);
 
-/* Load a checkpoint and its tokenizer together (vocab sizes must agree). */
+/* Load a checkpoint and its tokenizer together (vocab sizes must agree).
+ * A GGUF file (llama architecture) brings its own tokenizer: tok_path is
+ * then ignored. */
 vsq_status llm_open(const char *model_path, const char *tok_path, llm_model *m, llm_tokenizer *t);
+
+/* ---- GGUF checkpoints (gguf_load.c) ---- */
+
+/* 1 if the file starts with the GGUF magic. */
+int llm_is_gguf(const char *path);
+/* Load a llama-architecture GGUF file: hyper-parameters from its metadata
+ * (heads, GQA, RoPE base and dimension count, RMSNorm eps, context length
+ * capped at LLM_GGUF_MAX_CTX), every tensor dequantized to fp32 (the
+ * model's fp32 form: weights stored as Q4_1/Q8_0 stay on their grid), the
+ * classifier tied to the token embedding when output.weight is absent, and
+ * its byte-level BPE tokenizer. */
+enum { LLM_GGUF_MAX_CTX = 4096 };
+vsq_status llm_load_gguf(const char *path, llm_model *m, llm_tokenizer *t);
 
 /* ---- forward pass (transformer.c) ---- */
 

@@ -10,6 +10,7 @@
  * for each merge (quadratic); a heap of candidate pairs gives the same
  * merges in O(n log n), which matters for tokenizing a whole corpus.
  */
+#include "models/llm/bpe.h"
 #include "models/llm/llm.h"
 
 #include <stdio.h>
@@ -102,10 +103,13 @@ vsq_status llm_tokenizer_load(const char *path, int vocab_size, llm_tokenizer *t
     for (int i = 0; i < vocab_size; i++) t->sorted[i] = i;
     sort_ctx = t; /* qsort has no context argument; load is not hot */
     qsort(t->sorted, (size_t)vocab_size, sizeof(int), cmp_ids);
+    t->add_bos = 1;
+    t->bos_id = t->stop_id = LLM_BOS; /* llama2.c stops at BOS */
     return VSQ_OK;
 }
 
 void llm_tokenizer_free(llm_tokenizer *t) {
+    bpe_tokenizer_free(t->bpe);
     if (t->vocab)
         for (int i = 0; i < t->vocab_size; i++) free(t->vocab[i]);
     free(t->vocab);
@@ -227,9 +231,27 @@ static int initial_tokens(const llm_tokenizer *t, const char *text, int *out, ch
     return n;
 }
 
+/* GGUF byte-level BPE: BOS only where the model asks for one
+ * (tokenizer.ggml.add_bos_token), EOS when asked and the model has one. */
+static vsq_status encode_bpe(const llm_tokenizer *t, const char *text, int bos, int eos,
+                             int *tokens, int *n_tokens) {
+    int32_t *ids;
+    size_t n;
+    vsq_status st = bpe_encode(t->bpe, text, strlen(text), &ids, &n);
+    if (st) return st;
+    int k = 0;
+    if (bos && t->add_bos && t->bos_id >= 0) tokens[k++] = t->bos_id;
+    for (size_t i = 0; i < n; i++) tokens[k++] = ids[i];
+    if (eos && t->stop_id >= 0) tokens[k++] = t->stop_id;
+    free(ids);
+    *n_tokens = k;
+    return VSQ_OK;
+}
+
 vsq_status llm_encode(const llm_tokenizer *t, const char *text, int bos, int eos, int *tokens,
                       int *n_tokens) {
     if (!t || !text || !tokens) return vsq_error(VSQ_EINVAL, "llm_encode: NULL argument");
+    if (t->bpe) return encode_bpe(t, text, bos, eos, tokens, n_tokens);
     size_t len = strlen(text);
     if (len > (size_t)(1 << 28)) return vsq_error(VSQ_EINVAL, "llm_encode: text too long");
     int cap = (int)len + 1;
@@ -275,6 +297,10 @@ static int hexval(char c) {
 
 const char *llm_decode(const llm_tokenizer *t, int prev, int token) {
     if (token < 0 || token >= t->vocab_size) return "";
+    if (t->bpe) {
+        size_t len;
+        return bpe_token_bytes(t->bpe, token, &len); /* NUL-terminated */
+    }
     const char *piece = t->vocab[token];
     if (prev == LLM_BOS && piece[0] == ' ') piece++; /* SentencePiece strips it */
     if (strlen(piece) == 6 && !strncmp(piece, "<0x", 3) && piece[5] == '>') {
@@ -294,6 +320,7 @@ int llm_piece_printable(const char *piece) {
 }
 
 vsq_status llm_open(const char *model_path, const char *tok_path, llm_model *m, llm_tokenizer *t) {
+    if (llm_is_gguf(model_path)) return llm_load_gguf(model_path, m, t);
     vsq_status st = llm_load(model_path, m);
     if (st) return st;
     st = llm_tokenizer_load(tok_path, m->cfg.vocab_size, t);

@@ -50,10 +50,10 @@ void llm_state_free(llm_state *s) {
     memset(s, 0, sizeof *s);
 }
 
-static void rmsnorm(float *o, const float *x, const float *w, int n) {
+static void rmsnorm(float *o, const float *x, const float *w, int n, float eps) {
     float ss = 0.0f;
     for (int j = 0; j < n; j++) ss += x[j] * x[j];
-    ss = 1.0f / sqrtf(ss / n + 1e-5f);
+    ss = 1.0f / sqrtf(ss / n + (eps > 0.0f ? eps : 1e-5f));
     for (int j = 0; j < n; j++) o[j] = w[j] * (ss * x[j]);
 }
 
@@ -105,11 +105,12 @@ static vsq_status linear(const llm_model *m, llm_state *s, float *y, const float
 }
 
 /* Rotary position embedding on q (all heads) and k (kv heads), pairs
- * (2i, 2i+1) of each head rotated by pos * 10000^(-2i/head_size). */
-static void rope(float *q, float *k, int pos, int dim, int kv_dim, int head_size) {
+ * (2i, 2i+1) of each head rotated by pos * theta^(-2i/head_size); theta is
+ * the model's RoPE base (llama2.c: 10000). */
+static void rope(float *q, float *k, int pos, int dim, int kv_dim, int head_size, float theta) {
     for (int i = 0; i < dim; i += 2) {
         int hd = i % head_size;
-        float freq = 1.0f / powf(10000.0f, hd / (float)head_size);
+        float freq = 1.0f / powf(theta > 0.0f ? theta : 10000.0f, hd / (float)head_size);
         float val = pos * freq, fcr = cosf(val), fci = sinf(val);
         for (int v = 0; v < (i < kv_dim ? 2 : 1); v++) {
             float *vec = v == 0 ? q : k;
@@ -151,11 +152,11 @@ static vsq_status attention_block(const llm_model *m, llm_state *s, int l, int p
     size_t off = ((size_t)l * c->seq_len + (size_t)pos) * kv_dim;
     float *k = s->key_cache + off, *v = s->value_cache + off;
     vsq_status st;
-    rmsnorm(s->xb, s->x, m->rms_att + (size_t)l * d, d);
+    rmsnorm(s->xb, s->x, m->rms_att + (size_t)l * d, d, c->norm_eps);
     if ((st = linear(m, s, s->q, s->xb, &m->wq[l]))) return st;
     if ((st = linear(m, s, k, s->xb, &m->wk[l]))) return st;
     if ((st = linear(m, s, v, s->xb, &m->wv[l]))) return st;
-    rope(s->q, k, pos, d, kv_dim, hs);
+    rope(s->q, k, pos, d, kv_dim, hs, c->rope_theta);
     attention(c, s, l, pos);
     if ((st = linear(m, s, s->xb2, s->xb, &m->wo[l]))) return st;
     for (int i = 0; i < d; i++) s->x[i] += s->xb2[i];
@@ -166,7 +167,7 @@ static vsq_status attention_block(const llm_model *m, llm_state *s, int l, int p
 static vsq_status mlp_block(const llm_model *m, llm_state *s, int l) {
     int d = m->cfg.dim, h = m->cfg.hidden_dim;
     vsq_status st;
-    rmsnorm(s->xb, s->x, m->rms_ffn + (size_t)l * d, d);
+    rmsnorm(s->xb, s->x, m->rms_ffn + (size_t)l * d, d, m->cfg.norm_eps);
     if ((st = linear(m, s, s->hb, s->xb, &m->w1[l]))) return st;
     if ((st = linear(m, s, s->hb2, s->xb, &m->w3[l]))) return st;
     for (int i = 0; i < h; i++) {
@@ -188,7 +189,7 @@ float *llm_forward(const llm_model *m, llm_state *s, int token, int pos) {
     for (int l = 0; l < c->n_layers; l++) {
         if (attention_block(m, s, l, pos) || mlp_block(m, s, l)) return NULL;
     }
-    rmsnorm(s->x, s->x, m->rms_final, c->dim);
+    rmsnorm(s->x, s->x, m->rms_final, c->dim, c->norm_eps);
     if (linear(m, s, s->logits, s->x, &m->cls)) return NULL;
     return s->logits;
 }
