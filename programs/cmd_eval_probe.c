@@ -59,6 +59,10 @@ static int parse_args(int argc, char **argv, probe_args *e) {
             return cli_fail(CLI_BADINPUT, "unknown argument '%s' (see vsq eval-probe --help)", argv[i]);
         }
     }
+    static const char *const SWEEPS[] = {"table2", "table3", "table67", "all", "key"};
+    int known = !e->sweep;
+    for (int i = 0; i < 5 && !known; i++) known = !strcmp(e->sweep, SWEEPS[i]);
+    if (!known) return cli_fail(CLI_BADINPUT, "unknown --sweep '%s' (table2|table3|table67|all|key)", e->sweep);
     if (e->cfg && (e->w || e->a)) return cli_fail(CLI_BADINPUT, "--cfg replaces --w and --a: give one or the other");
     if (e->cfg) {
         vsq_layer_cfg lc;
@@ -225,7 +229,8 @@ const cli_command cmd_eval_probe = {
     "JSON: {accuracy, cosine, n, bpw, ci_lo, ci_hi, agreement, fp32_accuracy, ...,\n"
     "options: {all options, split, commit, cpu}}.\n"
     "--sweep table2|table3|table67|all: the paper's Tables 2, 3, 6-7 for this model,\n"
-    "written to --out DIR (docs/results) as bert_NAME.md/.csv/.json.\n"
+    "written to --out DIR (docs/results) as bert_NAME.md/.csv/.json; --sweep key:\n"
+    "eight telling rows (two-level 3/4/8-bit weights vs per-channel), for long runs.\n"
     "--bench: sentences per second (wall) and per CPU-second of fp32, fake-quant and\n"
     "packed W8A8 (8/8/6/10) and W4A8 (4/8/6/10) on the test sentences, side by side\n"
     "(ratios from CPU time, which a shared machine distorts less).\n"

@@ -103,6 +103,27 @@ static const int WBITS[] = {3, 4, 6, 8};
 static const int ABITS[] = {4, 6, 8};
 static const int SCALES[][2] = {{4, 4}, {4, 6}, {6, 6}, {6, 10}, {8, 8}};
 
+/* "key": a few rows that answer the paper's question, meant for the whole
+ * test split when the full sweep is too long for the machine at hand;
+ * the most telling first (the table is rewritten after every row). */
+static const char *const KEY[][3] = {
+    {"4/8/6/10 (two-level)", "int4:v16:s6", "int8:v16:s10"},
+    {"8/8/-/- per-channel, max", "int8:pc", "int8:pt:fp32:max"},
+    {"8/8/6/10 (two-level)", "int8:v16:s6", "int8:v16:s10"},
+    {"4/8/-/- per-channel, mse", "int4:pc", "int8:pt:fp32:mse"},
+    {"3/8/6/10 (two-level)", "int3:v16:s6", "int8:v16:s10"},
+    {"4/8 per-vector fp32", "int4:v16", "int8:v16"},
+    {"6/8/-/- per-channel, mse", "int6:pc", "int8:pt:fp32:mse"},
+    {"8/8/-/- per-channel, mse", "int8:pc", "int8:pt:fp32:mse"},
+};
+
+static vsq_status build_key(rows *t) {
+    for (size_t i = 0; i < sizeof KEY / sizeof KEY[0]; i++)
+        if (!add(t, "key", KEY[i][0], "accuracy", KEY[i][1], KEY[i][2]))
+            return vsq_error(VSQ_ENOMEM, "sweep: out of memory");
+    return VSQ_OK;
+}
+
 /* The rows of the tables asked for (and the rows they depend on). */
 static vsq_status build(rows *t, int want2, int want3, int want67) {
     char g[48], c[24], w[48], a[48];
@@ -236,6 +257,8 @@ static void row_cfg(const row *r, char *cfg, size_t n) {
 }
 
 static const char *table_title(const char *name) {
+    if (!strcmp(name, "key"))
+        return "Key rows: two-level VS-Quant vs per-channel on the whole test split";
     if (!strcmp(name, "table2"))
         return "Table 2 analogue: per-channel weights, per-tensor static activations, calibrators";
     if (!strcmp(name, "table3"))
@@ -252,7 +275,7 @@ static void markdown(sbuf *md, const rows *tab, const char *name, const bert_tas
     if (header) sb(md, "%s\n\n", header);
     sb(md, "Probe accuracy (%%) on %d test sentences; fp32 encoder: **%.2f %%** (Wilson 95 %% CI "
            "%.2f-%.2f). Cells: accuracy, and in brackets the agreement (%%) of the predictions "
-           "with fp32's.\n\n| |", t->test.n, 100.0 * t->correct32 / t->test.n, lo, hi);
+           "with fp32's and the mean cosine between quantized and fp32 test embeddings.\n\n| |", t->test.n, 100.0 * t->correct32 / t->test.n, lo, hi);
     char cols[16][48];
     int nc = 0;
     for (int i = 0; i < tab->n; i++) {
@@ -278,8 +301,9 @@ static void markdown(sbuf *md, const rows *tab, const char *name, const bert_tas
                     !strcmp(tab->r[j].column, cols[c]))
                     hit = &tab->r[j];
             if (!hit || !hit->done) sb(md, " |");
-            else if (hit->best_of) sb(md, " %.2f (%.1f) %s |", hit->r.accuracy, hit->r.agreement, hit->best_group);
-            else sb(md, " %.2f (%.1f) |", hit->r.accuracy, hit->r.agreement);
+            else if (hit->best_of)
+                sb(md, " %.2f (%.1f; %.4f) %s |", hit->r.accuracy, hit->r.agreement, hit->r.cosine, hit->best_group);
+            else sb(md, " %.2f (%.1f; %.4f) |", hit->r.accuracy, hit->r.agreement, hit->r.cosine);
         }
         sb(md, "\n");
     }
@@ -335,16 +359,17 @@ static vsq_status write_table(const rows *tab, const char *name, const char *dir
 vsq_status bert_sweep(bert_model *m, const bert_task *t, const char *name, const char *dir,
                       const char *header, int calib) {
     int w2 = !strcmp(name, "table2"), w3 = !strcmp(name, "table3"), w67 = !strcmp(name, "table67");
+    int wk = !strcmp(name, "key");
     if (!strcmp(name, "all")) w2 = w3 = w67 = 1;
-    if (!w2 && !w3 && !w67)
-        return vsq_error(VSQ_EINVAL, "unknown sweep '%s' (table2|table3|table67|all)", name);
+    if (!w2 && !w3 && !w67 && !wk)
+        return vsq_error(VSQ_EINVAL, "unknown sweep '%s' (table2|table3|table67|all|key)", name);
     rows tab = {0};
-    vsq_status st = build(&tab, w2, w3, w67);
+    vsq_status st = wk ? build_key(&tab) : build(&tab, w2, w3, w67);
     if (!st) st = calibrate(m, t, &tab, calib);
     int todo = 0, k = 0;
     for (int i = 0; i < tab.n; i++) todo += !tab.r[i].best_of;
-    const char *names[] = {"table2", "table3", "table67"};
-    int want[] = {w2, w3, w67};
+    const char *names[] = {"table2", "table3", "table67", "key"};
+    int want[] = {w2, w3, w67, wk};
     /* the tables are rewritten after every row: an interrupted sweep
      * leaves every finished row on disk */
     for (int i = 0; !st && i < tab.n; i++) {
@@ -360,11 +385,11 @@ vsq_status bert_sweep(bert_model *m, const bert_task *t, const char *name, const
         }
         st = run_row(m, t, r, ++k, todo);
         if (!st) resolve_best(&tab);
-        for (int j = 0; !st && j < 3; j++)
+        for (int j = 0; !st && j < 4; j++)
             if (want[j]) st = write_table(&tab, names[j], dir, t, header, 0);
     }
     if (!st) resolve_best(&tab);
-    for (int i = 0; !st && i < 3; i++)
+    for (int i = 0; !st && i < 4; i++)
         if (want[i]) st = write_table(&tab, names[i], dir, t, header, 1);
     for (int i = 0; i < tab.n; i++) free(tab.r[i].alpha);
     free(tab.r);

@@ -41,7 +41,8 @@ void bert_task_score(const bert_task *t, const float *emb, int dim, bert_result 
 void bert_task_free(bert_task *t);
 
 /* --sweep: run the tables, write DIR/bert_NAME.{md,csv,json} for each.
- * `name` is table2|table3|table67|all; `header` (optional) is a Markdown
+ * `name` is table2|table3|table67|all, or key (a few telling rows);
+ * `header` (optional) is a Markdown
  * paragraph put under each table's title (command, CPU, commit); static
  * activations are calibrated on the first `calib` train sentences. */
 vsq_status bert_sweep(bert_model *m, const bert_task *t, const char *name, const char *dir,
