@@ -8,6 +8,15 @@
 
 #include "cli.h"
 
+/* The WordPiece tokenizer (src/models/bert/wordpiece.c) is written on its
+ * own branch; until it is merged, sentences come from token-id files. */
+#if defined(__has_include)
+#if __has_include("models/bert/wordpiece.h")
+#include "models/bert/wordpiece.h"
+#define BERT_HAVE_WORDPIECE 1
+#endif
+#endif
+
 void bert_run_defaults(bert_run_opts *o) {
     static char model[4096], data[4096];
     snprintf(model, sizeof model, "%s/models/all-minilm-l6-v2", cli_shared_dir());
@@ -21,43 +30,86 @@ void bert_run_defaults(bert_run_opts *o) {
  * max_seq_length). */
 enum { BERT_MAX_LEN = 128 };
 
-int bert_run_tokenize(const bert_run_opts *o, const bert_model *m, char **lines, int n,
-                      bert_ids *out) {
-    if (o->ids) {
-        vsq_status st = bert_ids_load(o->ids, BERT_MAX_LEN, m->cfg.vocab, out);
-        if (st) return cli_status(st);
-        if (out->n != n) {
-            int got = out->n;
-            bert_ids_free(out);
-            return cli_fail(CLI_BADINPUT, "%s has %d lines of ids for %d sentences", o->ids, got, n);
+#ifdef BERT_HAVE_WORDPIECE
+/* Every line through the WordPiece tokenizer of the model folder. */
+static int tokenize_lines(const char *model_dir, char **lines, int n, bert_ids *out) {
+    bert_tokenizer *tok;
+    vsq_status st = bert_tokenizer_load_dir(model_dir, &tok);
+    if (st) return cli_status(st);
+    int32_t buf[BERT_MAX_LEN];
+    st = bert_ids_alloc(n, out);
+    for (int i = 0; !st && i < n; i++) {
+        int k = 0;
+        if ((st = bert_encode(tok, lines[i], BERT_MAX_LEN, buf, &k))) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", vsq_last_error());
+            st = vsq_error(st, "sentence %d: %s", i + 1, msg);
+            break;
         }
-        return CLI_OK;
+        out->ids[i] = malloc((size_t)k * sizeof(int32_t));
+        if (!out->ids[i]) st = vsq_error(VSQ_ENOMEM, "out of memory tokenizing");
+        else memcpy(out->ids[i], buf, (size_t)k * sizeof(int32_t));
+        out->len[i] = k;
     }
-    (void)lines;
+    bert_tokenizer_free(tok);
+    if (st) bert_ids_free(out);
+    return st ? cli_status(st) : CLI_OK;
+}
+#else
+static int tokenize_lines(const char *model_dir, char **lines, int n, bert_ids *out) {
+    (void)model_dir, (void)lines, (void)n, (void)out;
     return cli_fail(CLI_BADINPUT,
                     "the WordPiece tokenizer is not built into this version: pass --ids FILE "
                     "(pre-tokenized sentences, one line of ids each)");
 }
+#endif
 
-int bert_run_open(bert_run_opts *o, bert_model *m, bert_dataset *d, bert_ids *all) {
+int bert_run_tokenize(const bert_run_opts *o, const bert_model *m, char **lines, int n,
+                      bert_ids *out) {
+    if (!o->ids) return tokenize_lines(o->model, lines, n, out);
+    vsq_status st = bert_ids_load(o->ids, BERT_MAX_LEN, m->cfg.vocab, out);
+    if (st) return cli_status(st);
+    if (out->n != n) {
+        int got = out->n;
+        bert_ids_free(out);
+        return cli_fail(CLI_BADINPUT, "%s has %d lines of ids for %d sentences", o->ids, got, n);
+    }
+    return CLI_OK;
+}
+
+int bert_run_open(const bert_run_opts *o, bert_model *m, bert_dataset *d, bert_ids *all) {
     vsq_status st = bert_load(o->model, m);
     if (st) return cli_status(st);
     if ((st = bert_dataset_load(o->data, d))) {
         bert_free(m);
         return cli_status(st);
     }
-    /* without a tokenizer, the data set's reference ids */
+#ifndef BERT_HAVE_WORDPIECE
+    /* no tokenizer: the data set's reference ids (Hugging Face's output) */
     static char ref[4096];
-    if (!o->ids) {
+    bert_run_opts oo = *o;
+    if (!oo.ids) {
         snprintf(ref, sizeof ref, "%s/reference/token_ids.txt", o->data);
-        o->ids = ref;
+        oo.ids = ref;
     }
+    o = &oo;
+#endif
     int rc = bert_run_tokenize(o, m, d->text, d->n, all);
     if (rc) {
         bert_dataset_free(d);
         bert_free(m);
     }
     return rc;
+}
+
+const char *bert_run_tokens(const bert_run_opts *o, char *buf, size_t n) {
+    if (o->ids) snprintf(buf, n, "%s", o->ids);
+#ifdef BERT_HAVE_WORDPIECE
+    else snprintf(buf, n, "WordPiece tokenizer (%s/vocab.txt)", o->model);
+#else
+    else snprintf(buf, n, "%s/reference/token_ids.txt", o->data);
+#endif
+    return buf;
 }
 
 const char *bert_run_commit(char *buf, size_t n) {

@@ -81,7 +81,8 @@ static cJSON *options_json(const probe_args *e, const bert_task *t) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "model", e->run.model);
     cJSON_AddStringToObject(o, "data", e->run.data);
-    cJSON_AddStringToObject(o, "tokens", e->run.ids ? e->run.ids : "tokenizer");
+    char tok[4200];
+    cJSON_AddStringToObject(o, "tokens", bert_run_tokens(&e->run, tok, sizeof tok));
     cJSON_AddStringToObject(o, "split", "test");
     cJSON_AddNumberToObject(o, "limit", (double)e->limit);
     cJSON_AddNumberToObject(o, "train_n", t->train.n);
@@ -175,7 +176,7 @@ static int run(int argc, char **argv) {
     vsq_status st = bert_task_setup(&m, &d, &all, (int)e.train_limit, (int)e.limit, &t, progress);
     if (st) rc = cli_status(st);
     if (!rc && e.sweep) {
-        char header[4096], commit[128], cpu[160], cmd[1024] = "vsq";
+        char header[8192], commit[128], cpu[160], cmd[1024] = "vsq", tok[4200];
         for (int i = 0; i < argc; i++) {
             size_t l = strlen(cmd);
             snprintf(cmd + l, sizeof cmd - l, " %s", argv[i]);
@@ -186,7 +187,7 @@ static int run(int argc, char **argv) {
                  "static activations calibrated on the first %ld train sentences; token ids: %s). "
                  "Commit %s, CPU %s (machine shared with other jobs).",
                  cmd, t.test.n, e.limit ? ", evenly spaced over the 2,000" : "", t.train.n,
-                 t.lambda, e.calib, e.run.ids ? e.run.ids : "tokenizer",
+                 t.lambda, e.calib, bert_run_tokens(&e.run, tok, sizeof tok),
                  bert_run_commit(commit, sizeof commit), bert_run_cpu(cpu, sizeof cpu));
         rc = cli_status(bert_sweep(&m, &t, e.sweep, e.out, header, (int)e.calib));
     } else if (!rc && e.bench) {
