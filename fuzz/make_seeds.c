@@ -1,10 +1,12 @@
-/* Writes a small seed corpus for the fuzz targets into OUTDIR/{npy,spec,container,gguf}. */
+/* Writes a small seed corpus for the fuzz targets into
+ * OUTDIR/{npy,spec,container,gguf,safetensors,hfconfig,wordpiece}. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "vsq/safetensors.h"
 #include "vsq/vsq.h"
 
 static int write_seed(const char *dir, const char *kind, int i, const void *p, size_t n) {
@@ -70,6 +72,78 @@ static int container_seeds(const char *dir) {
     return 0;
 }
 
+/* A safetensors image: 8-byte little-endian header length, header, data. */
+static int st_seed(const char *dir, int i, const char *header, const void *data, size_t dlen) {
+    size_t h = strlen(header), len = 8 + h + dlen;
+    uint8_t *b = malloc(len);
+    if (!b) return 1;
+    for (int k = 0; k < 8; k++) b[k] = (uint8_t)((uint64_t)h >> (8 * k));
+    memcpy(b + 8, header, h);
+    if (dlen) memcpy(b + 8 + h, data, dlen);
+    int rc = write_seed(dir, "safetensors", i, b, len);
+    free(b);
+    return rc;
+}
+
+static int safetensors_seeds(const char *dir) {
+    /* F32 [2,2] 1,-2,0.5,3 | F16 [3] 1,-2,65504 | BF16 [1] 1.5 | I64 [1] 7 */
+    static const uint8_t data[] = {
+        0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0, 0, 0, 0, 0x3f, 0, 0, 0x40, 0x40, /* a */
+        0x00, 0x3c, 0x00, 0xc0, 0xff, 0x7b,                               /* b */
+        0xc0, 0x3f,                                                       /* c */
+        7, 0, 0, 0, 0, 0, 0, 0};                                          /* d */
+    static const char *const headers[] = {
+        "{\"a\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]}}",
+        "{\"__metadata__\":{\"format\":\"pt\"},"
+        "\"a\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]},"
+        "\"b\":{\"dtype\":\"F16\",\"shape\":[3],\"data_offsets\":[16,22]},"
+        "\"c\":{\"dtype\":\"BF16\",\"shape\":[1],\"data_offsets\":[22,24]},"
+        "\"d\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[24,32]}}     ",
+        ("{\"encoder.layer.0.attention.self.query.weight\":{\"dtype\":\"F16\",\"shape\":[1,3],"
+         "\"data_offsets\":[0,6]},\"x\":{\"dtype\":\"BF16\",\"shape\":[],\"data_offsets\":[6,8]}}"),
+        "{\"empty\":{\"dtype\":\"F32\",\"shape\":[0,4],\"data_offsets\":[0,0]}}",
+        "{}",
+    };
+    static const size_t dlens[] = {16, 32, 8, 0, 0};
+    static const size_t dofs[] = {0, 0, 16, 0, 0};
+    for (int i = 0; i < (int)(sizeof headers / sizeof headers[0]); i++)
+        if (st_seed(dir, i, headers[i], data + dofs[i], dlens[i])) return 1;
+    return 0;
+}
+
+static int hfconfig_seeds(const char *dir) {
+    static const char *const configs[] = {
+        "{\"architectures\": [\"BertModel\"], \"attention_probs_dropout_prob\": 0.1,\n"
+        " \"hidden_act\": \"gelu\", \"hidden_size\": 384, \"intermediate_size\": 1536,\n"
+        " \"layer_norm_eps\": 1e-12, \"max_position_embeddings\": 512, \"model_type\": \"bert\",\n"
+        " \"num_attention_heads\": 12, \"num_hidden_layers\": 6, \"pad_token_id\": 0,\n"
+        " \"type_vocab_size\": 2, \"use_cache\": true, \"vocab_size\": 30522}\n",
+        "{\"hidden_size\": 384.0, \"vocab_size\": null, \"layer_norm_eps\": \"1e-12\"}",
+        "{\"hidden_size\": -9007199254740993, \"num_attention_heads\": 1e400}",
+        "[1, 2]",
+    };
+    for (int i = 0; i < (int)(sizeof configs / sizeof configs[0]); i++)
+        if (write_seed(dir, "hfconfig", i, configs[i], strlen(configs[i]))) return 1;
+    return 0;
+}
+
+static int wordpiece_seeds(const char *dir) {
+    static const char *const seeds[] = {
+        "the rock is destined to be the 21st century's new \" conan \"",
+        "Caf\xc3\xa9 \xc3\x91" "and\xc3\xba na\xc3\xafve \xc4\xb0stanbul \xef\xac\x81ne",
+        "hello\xe4\xb8\x96\xe7\x95\x8cworld \xea\xb0\x80 \xef\xa4\x82 [MASK][SEP]x",
+        "tab\tnbsp\xc2\xa0zwsp\xe2\x80\x8b" "bel\x07 del\x7f fffd\xef\xbf\xbd $5 \xe2\x80\x94",
+        "unaffable xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+        "xxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\n##s\nworld\ncafe\n!\n",
+        "[PAD]\r\n[UNK]\r\n[CLS]\r\n[SEP]\r\nthe\r\n##\r\n#\r\n\xe4\xb8\x96",
+        "ok \xc3( bad",
+    };
+    for (int i = 0; i < (int)(sizeof seeds / sizeof seeds[0]); i++)
+        if (write_seed(dir, "wordpiece", i, seeds[i], strlen(seeds[i]))) return 1;
+    return 0;
+}
+
 /* Minimal GGUF v3 files: metadata of every scalar kind, a string array,
  * and F32/F16/Q8_0/Q4_0/Q4_1 tensors (layout: include/vsq/gguf.h). */
 typedef struct {
@@ -128,13 +202,15 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: fuzz_seeds OUTDIR\n");
         return 2;
     }
-    const char *kinds[] = {"npy", "spec", "container", "gguf"};
-    for (int i = 0; i < 4; i++) {
+    const char *kinds[] = {"npy",         "spec",     "container", "gguf",
+                           "safetensors", "hfconfig", "wordpiece"};
+    for (int i = 0; i < 7; i++) {
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", argv[1], kinds[i]);
         mkdir(argv[1], 0755);
         mkdir(path, 0755);
     }
     return npy_seeds(argv[1]) || spec_seeds(argv[1]) || container_seeds(argv[1]) ||
-           gguf_seeds(argv[1]);
+           gguf_seeds(argv[1]) || safetensors_seeds(argv[1]) || hfconfig_seeds(argv[1]) ||
+           wordpiece_seeds(argv[1]);
 }

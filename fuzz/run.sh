@@ -11,7 +11,8 @@ jobs=${VSQ_FUZZ_JOBS:-2}
 
 cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DVSQ_FUZZ=ON -DVSQ_TESTS=OFF >/dev/null
-cmake --build "$build" -j"$jobs" --target fuzz_npy fuzz_spec fuzz_container fuzz_gguf fuzz_seeds >/dev/null
+cmake --build "$build" -j"$jobs" --target fuzz_npy fuzz_spec fuzz_container fuzz_gguf \
+      fuzz_safetensors fuzz_hfconfig fuzz_wordpiece fuzz_seeds >/dev/null
 
 work=$build/fuzz-work
 rm -rf "$work"
@@ -19,7 +20,7 @@ mkdir -p "$work"
 ASAN_OPTIONS=detect_leaks=1 "$build/fuzz/fuzz_seeds" "$work/seeds"
 
 status=0
-for t in npy spec container gguf; do
+for t in npy spec container gguf safetensors hfconfig wordpiece; do
     mkdir -p "$work/corpus_$t" "$work/artifacts_$t"
     regress=""   # past findings, kept as inputs that must stay harmless
     [ -d "$root/fuzz/regressions/$t" ] && regress="$root/fuzz/regressions/$t"

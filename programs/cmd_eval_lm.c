@@ -112,6 +112,7 @@ static int run(int argc, char **argv) {
     llm_tokenizer t;
     vsq_status st = llm_open(e.model, e.tok, &m, &t);
     if (st) return cli_status(st);
+    e.ppl.window_bos = llm_window_bos(&t);
     int *tok = NULL;
     size_t n_tok = 0;
     st = llm_tokenize_file(&t, e.text, &tok, &n_tok);

@@ -13,6 +13,7 @@ extern const cli_command cmd_eval_cnn;
 extern const cli_command cmd_hw;
 extern const cli_command cmd_dse;
 extern const cli_command cmd_inspect;
+extern const cli_command cmd_tokenize;
 extern const cli_command cmd_embed, cmd_eval_probe;
 
 #endif

@@ -13,6 +13,7 @@ static const cli_command *const commands[] = {
     &cmd_hw,
     &cmd_dse,
     &cmd_inspect,
+    &cmd_tokenize,
     &cmd_embed, &cmd_eval_probe,
     /* more commands: add them here (and in commands.h) */
 };

@@ -295,6 +295,28 @@ static void test_cli_embed(void **state) {
     assert_int_equal(run(args), 2);
 }
 
+/* vsq embed --text through the WordPiece tokenizer: the model README's
+ * sanity pairs (cosine 0.667 and -0.054, three digits given there). */
+static void test_cli_embed_text(void **state) {
+    (void)state;
+    const char *text = "A man is playing a guitar.\nSomeone plays an instrument.\n"
+                       "The stock market fell sharply today.\n";
+    write_file("s.txt", text, strlen(text));
+    char args[2048], npy[256];
+    snprintf(args, sizeof args, "embed --model %s --text %s/s.txt --out %s/s.npy", model_dir, tmp_dir, tmp_dir);
+    assert_int_equal(run(args), 0);
+    snprintf(npy, sizeof npy, "%s/s.npy", tmp_dir);
+    vsq_tensor t;
+    assert_int_equal(vsq_npy_load(npy, &t), VSQ_OK);
+    assert_int_equal(t.shape[0], 3);
+    const float *e = t.data;
+    double c1 = cosine(e, e + DIM, DIM), c2 = cosine(e, e + 2 * DIM, DIM);
+    printf("README pairs: cosine %.4f (0.667), %.4f (-0.054)\n", c1, c2);
+    assert_true(fabs(c1 - 0.667) <= 0.0005 + 1e-6);
+    assert_true(fabs(c2 - -0.054) <= 0.0005 + 1e-6);
+    vsq_tensor_free(&t);
+}
+
 /* A short eval-probe run writes the JSON the issue asks for. */
 static void test_cli_eval_probe_json(void **state) {
     (void)state;
@@ -399,6 +421,7 @@ int main(void) {
         cmocka_unit_test(test_packed_linear_rounding_bound),
         cmocka_unit_test(test_packed_agrees_with_fake),
         cmocka_unit_test(test_cli_embed),
+        cmocka_unit_test(test_cli_embed_text),
         cmocka_unit_test(test_cli_eval_probe_json),
         cmocka_unit_test(test_cli_bad_config),
         cmocka_unit_test(test_cli_bad_safetensors),

@@ -135,6 +135,9 @@ static void test_malformed(void **state) {
          "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
          8, "twice"},
         {"{\"__metadata__\":{\"k\":1}}", 0, "not a string"},
+        /* a second map once overflowed the first one's arrays (fuzz_safetensors) */
+        {"{\"__metadata__\":{\"a\":\"1\"},\"__metadata__\":{\"b\":\"2\",\"c\":\"3\"}}", 0,
+         "listed twice"},
         {"{\"w\":[1,2]}", 0, "not an object"},
         {"[1,2]", 0, "start with"},
         {"{\"w\":", 0, "not valid JSON"},

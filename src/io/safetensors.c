@@ -132,6 +132,7 @@ static vsq_status parse_entry(const cJSON *e, const char *what, size_t data_len,
 }
 
 static vsq_status parse_metadata(const cJSON *meta, const char *what, vsq_safetensors *st) {
+    if (st->meta_keys) return vsq_error(VSQ_EFORMAT, "%s: \"__metadata__\" listed twice", what);
     if (!cJSON_IsObject(meta))
         return vsq_error(VSQ_EFORMAT, "%s: \"__metadata__\" is not an object", what);
     size_t n = (size_t)cJSON_GetArraySize(meta);

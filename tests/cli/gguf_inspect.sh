@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# CLI test: vsq inspect on the SmolLM2 GGUF (fetched by scripts/fetch-models.sh;
-# exit 77 = skipped when it is absent) and on broken files (exit 2, one line).
+# CLI test: vsq inspect and vsq tokenize on the SmolLM2 GGUF (fetched by
+# scripts/fetch-models.sh; exit 77 = skipped when it is absent) and inspect
+# on broken files (exit 2, one line).
 # usage: gguf_inspect.sh PATH-TO-VSQ SHARED-DIR
 set -u
 vsq=$1
@@ -44,6 +45,12 @@ for kv in "llama.block_count +u32 +30" "llama.embedding_length +u32 +576" \
 done
 grep -Eq "^  token_embd.weight +Q8_0 +576 x 49152 " "$tmp/out" || fail "token_embd row wrong"
 [ "$(grep -c ' Q4_1 ' "$tmp/out")" -eq 210 ] || fail "expected 210 Q4_1 matrices (30 x 7)"
+# the file's BPE gives llama.cpp's ids (llama-cpp-python 0.3.36,
+# tokenize(add_bos=False, special=False) of the same bytes)
+printf "Hello world! It's 2026, isn't it?  Numbers 12345 and na\303\257ve caf\303\251.\n\nNew line\ttab" >"$tmp/t.txt"
+want="19556 905 17 657 506 216 34 32 34 38 28 3247 982 357 47 216 20254 216 33 34 35 36 37 284 15486 46494 37366 30 198 198 5529 1761 197 15999"
+got=$("$vsq" tokenize --model "$gguf" --text "$tmp/t.txt" 2>"$tmp/err")
+[ "$got" = "$want" ] || fail "BPE ids differ from llama.cpp's: $got $(cat "$tmp/err")"
 # a copy cut in the middle of the tensor data: rejected, naming a tensor
 head -c 60000000 "$gguf" >"$tmp/cut.gguf"
 expect 2 "runs past the end" "$vsq" inspect "$tmp/cut.gguf"

@@ -80,6 +80,20 @@ static vsq_status read_config(const vsq_gguf *g, llm_config *c) {
 /* Tensor `name` must be ne = (cols, rows) (or (cols) when rows == 0);
  * dequantized to dst. */
 static vsq_status load_tensor(const vsq_gguf *g, const char *name, int cols, int rows,
+                              float *dst);
+
+/* Q4_1 / Q8_0 matrices also keep their blocks (copied to `*blk`, advanced)
+ * for the as-stored path. */
+static void keep_blocks(const vsq_gguf *g, const char *name, llm_mat *mat, uint8_t **blk) {
+    const vsq_gguf_tensor *t = vsq_gguf_find_tensor(g, name);
+    if (!t || (t->type != VSQ_GGML_Q4_1 && t->type != VSQ_GGML_Q8_0) || mat->cols % 32) return;
+    memcpy(*blk, t->data, t->nbytes);
+    mat->blocks = *blk;
+    mat->block_type = (int)t->type;
+    *blk += t->nbytes;
+}
+
+static vsq_status load_tensor(const vsq_gguf *g, const char *name, int cols, int rows,
                               float *dst) {
     const vsq_gguf_tensor *t = vsq_gguf_find_tensor(g, name);
     if (!t) return vsq_error(VSQ_EFORMAT, "%s: tensor \"%s\" missing", g->path, name);
@@ -123,7 +137,7 @@ static size_t area_floats(const llm_config *c) {
     return (size_t)c->vocab_size * d * (c->shared_cls ? 1 : 2) + L * per_layer + d;
 }
 
-static vsq_status load_layers(const vsq_gguf *g, llm_model *m, float **pp) {
+static vsq_status load_layers(const vsq_gguf *g, llm_model *m, float **pp, uint8_t **blk) {
     const llm_config *c = &m->cfg;
     int d = c->dim, h = c->hidden_dim, kv = d / c->n_heads * c->n_kv_heads;
     llm_mat **mats[7] = {&m->wq, &m->wk, &m->wv, &m->wo, &m->w1, &m->w2, &m->w3};
@@ -147,6 +161,7 @@ static vsq_status load_layers(const vsq_gguf *g, llm_model *m, float **pp) {
             snprintf(name, sizeof name, "blk.%d.%s.weight", l, ms->gguf);
             s = load_tensor(g, name, cols, rows, p);
             set_mat(&(*mats[i])[l], p, rows, cols, ms->name);
+            if (!s) keep_blocks(g, name, &(*mats[i])[l], blk);
             p += (size_t)rows * cols;
         }
     }
@@ -161,7 +176,10 @@ static vsq_status load_weights(const vsq_gguf *g, llm_model *m) {
         return vsq_error(VSQ_EFORMAT, "%s: token_embd.weight missing or not dim x vocab", g->path);
     c->vocab_size = (int)emb->ne[1];
     c->shared_cls = vsq_gguf_find_tensor(g, "output.weight") == NULL;
-    size_t bytes = area_floats(c) * sizeof(float);
+    size_t fbytes = area_floats(c) * sizeof(float), bytes = fbytes;
+    for (size_t i = 0; i < g->n_tensors; i++) /* room for the kept blocks */
+        if (g->tensors[i].type == VSQ_GGML_Q4_1 || g->tensors[i].type == VSQ_GGML_Q8_0)
+            bytes += g->tensors[i].nbytes;
     void *area = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (area == MAP_FAILED)
         return vsq_error(VSQ_ENOMEM, "%s: cannot allocate %zu bytes for the fp32 weights",
@@ -169,15 +187,18 @@ static vsq_status load_weights(const vsq_gguf *g, llm_model *m) {
     m->map = area;
     m->map_size = bytes;
     float *p = area;
+    uint8_t *blk = (uint8_t *)area + fbytes;
     vsq_status s = load_tensor(g, "token_embd.weight", c->dim, c->vocab_size, p);
     m->tok_emb = p;
     p += (size_t)c->vocab_size * c->dim;
-    if (!s) s = load_layers(g, m, &p);
+    if (!s) s = load_layers(g, m, &p, &blk);
     if (!s) s = load_tensor(g, "output_norm.weight", c->dim, 0, p);
     m->rms_final = p;
     p += c->dim;
     if (!s && !c->shared_cls) s = load_tensor(g, "output.weight", c->dim, c->vocab_size, p);
     set_mat(&m->cls, c->shared_cls ? m->tok_emb : p, c->vocab_size, c->dim, "cls");
+    if (!s) keep_blocks(g, c->shared_cls ? "token_embd.weight" : "output.weight", &m->cls, &blk);
+    m->run_stored = 1;
     return s;
 }
 

@@ -42,6 +42,8 @@ typedef struct {
     int rows, cols;
     const char *name; /* "wq", "w1", "cls", ... */
     double *hessian;  /* cols x cols X^T X of its inputs (GPTQ), or NULL */
+    const uint8_t *blocks; /* GGUF: the file's own Q4_1 / Q8_0 blocks, or NULL */
+    int block_type;        /* their vsq_ggml_type */
 } llm_mat;
 
 typedef struct {
@@ -60,6 +62,8 @@ typedef struct {
     int n_packed, n_ref; /* integer path: matrices on packed / reference kernels */
     char kernel_note[200]; /* why some matrices fell back to the reference */
     int threads;      /* packed kernels: OpenMP threads (<= 0: default) */
+    int run_stored;   /* GGUF: unquantized matrices that have file blocks run
+                         on them (kernels/ggml_quants.h) instead of fp32 */
     /* Called with the fp32 input of every linear layer when set (GPTQ
      * calibration, llm_gptq.c). */
     void (*capture)(void *ctx, const llm_mat *w, const float *x);
@@ -107,6 +111,9 @@ const char *llm_decode(const llm_tokenizer *t, int prev, int token);
 /* 1 if the piece is worth printing (llama2.c safe_printf rule). */
 int llm_piece_printable(const char *piece);
 
+/* llm_ppl_opts.window_bos for this tokenizer (llama.cpp's rule). */
+int llm_window_bos(const llm_tokenizer *t);
+
 /* Load a checkpoint and its tokenizer together (vocab sizes must agree).
  * A GGUF file (llama architecture) brings its own tokenizer: tok_path is
  * then ignored. */
@@ -131,6 +138,7 @@ typedef struct {
     float *x, *xb, *xb2, *hb, *hb2, *q, *att, *logits;
     float *key_cache, *value_cache; /* n_layers x seq_len x kv_dim */
     float *aq;                      /* activation fake-quant scratch */
+    uint8_t *gq;                    /* GGUF block path: the Q8 activation row */
     vsq_packed_a pa;                /* packed-kernel activation scratch */
 } llm_state;
 
@@ -181,6 +189,10 @@ typedef struct {
     int ctx;           /* window length (512) */
     int full_window;   /* 1: score every position, 0: second half only */
     int limit_windows; /* 0: all */
+    int window_bos;    /* token put in each window's first position, as
+                          llama.cpp does when the model adds a BOS: 0 (default)
+                          = LLM_BOS, > 0 that id, -1 = none (the window's own
+                          first token; GGUF models without add_bos_token) */
 } llm_ppl_opts;
 
 typedef struct {

@@ -1,7 +1,7 @@
 /* Perplexity with the protocol of llama.cpp's perplexity tool, so numbers
  * compare directly with it: the whole text is tokenized once (BOS first),
  * cut into non-overlapping windows of `ctx` tokens, each window's first
- * token is replaced by BOS, and only the second half is scored (logits at
+ * token is replaced by BOS (for models that add one), and only the second half is scored (logits at
  * positions ctx/2 .. ctx-2 predicting the next token: ctx/2 - 1 tokens per
  * window). Every window starts from an empty KV cache, so windows are
  * independent and run in parallel (OpenMP).
@@ -59,10 +59,10 @@ static double token_nll(const float *logits, int n, int target) {
 
 /* Sum of NLL over the scored positions of one window. */
 static vsq_status score_window(const llm_model *m, llm_state *s, const int *tok, int ctx, int first,
-                               double *nll) {
+                               int bos, double *nll) {
     double sum = 0.0;
     for (int j = 0; j + 1 < ctx; j++) {
-        float *logits = llm_forward(m, s, j == 0 ? LLM_BOS : tok[j], j);
+        float *logits = llm_forward(m, s, j == 0 && bos >= 0 ? bos : tok[j], j);
         if (!logits) return VSQ_EINVAL;
         if (j >= first) sum += token_nll(logits, m->cfg.vocab_size, tok[j + 1]);
     }
@@ -87,6 +87,7 @@ vsq_status llm_perplexity(const llm_model *m, const int *tokens, size_t n_tokens
             return vsq_error(VSQ_EINVAL, "perplexity: token %d at %zu out of vocabulary", tokens[i],
                              i);
     int first = o->full_window ? 0 : ctx / 2;
+    int bos = o->window_bos == 0 ? LLM_BOS : o->window_bos;
     double *win = calloc(nw, sizeof(double));
     if (!win) return vsq_error(VSQ_ENOMEM, "perplexity: out of memory");
     vsq_status fail = VSQ_OK;
@@ -97,7 +98,7 @@ vsq_status llm_perplexity(const llm_model *m, const int *tokens, size_t n_tokens
         vsq_status st = llm_state_init(&s, &m->cfg);
 #pragma omp for schedule(dynamic)
         for (long w = 0; w < (long)nw; w++) {
-            if (!st) st = score_window(m, &s, tokens + (size_t)w * ctx, ctx, first, &win[w]);
+            if (!st) st = score_window(m, &s, tokens + (size_t)w * ctx, ctx, first, bos, &win[w]);
         }
         if (st) {
 #pragma omp critical

@@ -319,6 +319,11 @@ int llm_piece_printable(const char *piece) {
     return 1;
 }
 
+int llm_window_bos(const llm_tokenizer *t) {
+    if (!t->bpe) return LLM_BOS;
+    return t->add_bos && t->bos_id >= 0 ? t->bos_id : -1;
+}
+
 vsq_status llm_open(const char *model_path, const char *tok_path, llm_model *m, llm_tokenizer *t) {
     if (llm_is_gguf(model_path)) return llm_load_gguf(model_path, m, t);
     vsq_status st = llm_load(model_path, m);

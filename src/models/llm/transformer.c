@@ -4,6 +4,7 @@
  */
 #include "models/llm/llm.h"
 #include "vsq/kernels.h"
+#include "kernels/ggml_quants.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -33,7 +34,8 @@ vsq_status llm_state_init(llm_state *s, const llm_config *c) {
     s->key_cache = calloc(cache, sizeof(float));
     s->value_cache = calloc(cache, sizeof(float));
     s->aq = calloc(wide, sizeof(float));
-    if (!s->x || !s->xb || !s->xb2 || !s->hb || !s->hb2 || !s->q || !s->att || !s->logits ||
+    s->gq = calloc(wide / 32 + 1, GGML_Q8_BLOCK_BYTES);
+    if (!s->gq || !s->x || !s->xb || !s->xb2 || !s->hb || !s->hb2 || !s->q || !s->att || !s->logits ||
         !s->key_cache || !s->value_cache || !s->aq) {
         llm_state_free(s);
         return vsq_error(VSQ_ENOMEM, "llm: out of memory for run state (KV cache %zu floats)",
@@ -47,6 +49,7 @@ void llm_state_free(llm_state *s) {
                   s->att, s->logits, s->key_cache, s->value_cache, s->aq};
     for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) free(p[i]);
     vsq_packed_a_free(&s->pa);
+    free(s->gq);
     memset(s, 0, sizeof *s);
 }
 
@@ -94,6 +97,12 @@ static vsq_status linear(const llm_model *m, llm_state *s, float *y, const float
         return vsq_linear_q(w->pw, &m->afmt, x, 1, NULL, y, nt, &s->pa);
     }
     if (m->integer_path && w->q) return linear_int(m, y, x, w);
+    if (m->run_stored && w->blocks && !m->has_a && w->w == w->w0) {
+        int nt = (size_t)w->rows * (size_t)w->cols < LLM_PAR_MIN_WEIGHTS ? 1 : m->threads;
+        vsq_ggml_matvec(w->block_type, w->blocks, x, y, (size_t)w->rows, (size_t)w->cols, s->gq,
+                        nt);
+        return VSQ_OK;
+    }
     if (m->has_a) {
         vsq_status st = vsq_fakequant(&m->afmt, x, 1, (size_t)w->cols, 1, s->aq);
         if (st) return st;
