@@ -15,5 +15,6 @@ extern const cli_command cmd_hw;
 extern const cli_command cmd_dse;
 extern const cli_command cmd_inspect;
 extern const cli_command cmd_tokenize;
+extern const cli_command cmd_embed, cmd_eval_probe;
 
 #endif

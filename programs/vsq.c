@@ -14,6 +14,7 @@ static const cli_command *const commands[] = {
     &cmd_dse,
     &cmd_inspect,
     &cmd_tokenize,
+    &cmd_embed, &cmd_eval_probe,
     /* more commands: add them here (and in commands.h) */
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];
