@@ -13,5 +13,6 @@ extern const cli_command cmd_eval_cnn;
 extern const cli_command cmd_hw;
 extern const cli_command cmd_dse;
 extern const cli_command cmd_inspect;
+extern const cli_command cmd_train, cmd_qat;
 
 #endif

@@ -13,6 +13,7 @@ static const cli_command *const commands[] = {
     &cmd_hw,
     &cmd_dse,
     &cmd_inspect,
+    &cmd_train, &cmd_qat,
     /* more commands: add them here (and in commands.h) */
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];

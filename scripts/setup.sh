@@ -2,7 +2,8 @@
 # Installs what vsquant needs to build and test, from Debian packages.
 set -euo pipefail
 PKGS="build-essential cmake pkg-config clang libclang-rt-dev libomp-dev \
-      libcmocka-dev libcjson-dev libjpeg-dev libopenblas-dev libsimde-dev python3 iverilog"
+      libcmocka-dev libcjson-dev libjpeg-dev libopenblas-dev libsimde-dev python3 iverilog \
+      zlib1g-dev dataset-fashion-mnist"
 missing=""
 for p in $PKGS; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
