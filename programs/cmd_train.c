@@ -106,6 +106,18 @@ static int write_logs(const opts *o, const tr_net *net, const tl_row *rows, int 
     cJSON_AddNumberToObject(root, "params", (double)net->n_params);
     cJSON_AddNumberToObject(root, "flops_per_image_forward", (double)tr_net_flops_per_image(net));
     cJSON_AddItemToObject(root, "epochs", tl_rows_json(rows, n));
+    /* speed against the machine: forward + backward ~ 3x the forward
+     * multiply-adds (backward: input and weight gradients) */
+    double img = 0, cpu = 0, peak = tl_fma_gflops_per_cpu_s();
+    for (int i = 0; i < n; i++) img += rows[i].log.images_per_s * rows[i].log.seconds, cpu += rows[i].log.cpu_seconds;
+    double gf = img * 3.0 * (double)tr_net_flops_per_image(net) / cpu / 1e9;
+    cJSON *sp = cJSON_AddObjectToObject(root, "speed");
+    cJSON_AddNumberToObject(sp, "train_gflops_per_cpu_s", gf);
+    cJSON_AddNumberToObject(sp, "fma_peak_gflops_per_cpu_s", peak);
+    cJSON_AddNumberToObject(sp, "fraction_of_peak", peak > 0 ? gf / peak : 0);
+    cJSON_AddStringToObject(sp, "note", "train FLOPs = 3 x forward FLOPs per image x images / process CPU seconds; peak = AVX2 FMA loop, one core, per CPU second");
+    fprintf(stderr, "speed: %.1f GFLOP/s per CPU-second (3x forward FLOPs), fp32 FMA peak %.1f per core-second: %.0f%%\n",
+            gf, peak, peak > 0 ? 100 * gf / peak : 0);
     int rc = tl_write_json(o->json, root);
     cJSON_Delete(root);
     return rc;

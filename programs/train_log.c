@@ -9,11 +9,16 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "kernels/kernels_internal.h"
 
 int tl_load_data(const char *dir, tr_dataset *train, tr_dataset *test) {
+    *test = (tr_dataset){0};
     vsq_status st = tr_fmnist_load(dir, "train", train);
     if (!st) st = tr_fmnist_load(dir, "t10k", test);
-    if (st) { tr_dataset_free(train); return cli_status(st); }
+    if (st) {
+        tr_dataset_free(train), tr_dataset_free(test);
+        return cli_status(st);
+    }
     return 0;
 }
 
@@ -50,6 +55,16 @@ void tl_add_env(cJSON *obj) {
     cJSON_AddStringToObject(obj, "date", date);
 }
 
+double tl_fma_gflops_per_cpu_s(void) {
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0;
+    struct timespec a, b;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+    double flops = vsqk_peak_fma_avx2(100000000L);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+    return flops / ((b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) * 1e-9) / 1e9;
+}
+
 cJSON *tl_rows_json(const tl_row *rows, int n) {
     cJSON *a = cJSON_CreateArray();
     for (int i = 0; i < n; i++) {
@@ -61,6 +76,7 @@ cJSON *tl_rows_json(const tl_row *rows, int n) {
             cJSON_AddNumberToObject(r, "train_acc", rows[i].log.train_acc);
             cJSON_AddNumberToObject(r, "images_per_s", rows[i].log.images_per_s);
             cJSON_AddNumberToObject(r, "seconds", rows[i].log.seconds);
+            cJSON_AddNumberToObject(r, "cpu_seconds", rows[i].log.cpu_seconds);
             cJSON_AddNumberToObject(r, "lr_end", rows[i].log.lr_end);
         }
         cJSON_AddItemToArray(a, r);
@@ -72,11 +88,11 @@ int tl_write_csv(const char *path, const tl_row *rows, int n) {
     size_t cap = 128 + (size_t)n * 160, len = 0;
     char *buf = malloc(cap);
     if (!buf) return cli_fail(CLI_FAIL, "no memory");
-    len += (size_t)snprintf(buf, cap, "epoch,loss,train_acc,test_acc,images_per_s,seconds,lr_end\n");
+    len += (size_t)snprintf(buf, cap, "epoch,loss,train_acc,test_acc,images_per_s,seconds,cpu_seconds,lr_end\n");
     for (int i = 0; i < n; i++)
-        len += (size_t)snprintf(buf + len, cap - len, "%d,%.6f,%.6f,%.6f,%.1f,%.2f,%.6g\n", rows[i].epoch,
+        len += (size_t)snprintf(buf + len, cap - len, "%d,%.6f,%.6f,%.6f,%.1f,%.2f,%.2f,%.6g\n", rows[i].epoch,
                                 rows[i].log.loss, rows[i].log.train_acc, rows[i].test_acc,
-                                rows[i].log.images_per_s, rows[i].log.seconds, rows[i].log.lr_end);
+                                rows[i].log.images_per_s, rows[i].log.seconds, rows[i].log.cpu_seconds, rows[i].log.lr_end);
     int rc = cli_write_text(path, buf);
     free(buf);
     return rc;

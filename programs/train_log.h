@@ -19,6 +19,10 @@ int tl_load_data(const char *dir, tr_dataset *train, tr_dataset *test);
 void tl_progress(void *ctx, int epoch, size_t done, size_t total, double loss, double acc, double ips);
 /* commit, CPU model, threads, UTC time into obj. */
 void tl_add_env(cJSON *obj);
+/* fp32 FMA rate of one core per second of its CPU time (AVX2 peak loop of
+ * src/kernels; 0 without AVX2/FMA): the speed baseline of training,
+ * robust on a shared machine because both sides count CPU time. */
+double tl_fma_gflops_per_cpu_s(void);
 cJSON *tl_rows_json(const tl_row *rows, int n);
 /* CSV "epoch,loss,train_acc,test_acc,images_per_s,seconds,lr_end". */
 int tl_write_csv(const char *path, const tl_row *rows, int n);

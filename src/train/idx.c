@@ -125,6 +125,7 @@ const char *tr_fmnist_default_dir(void) {
 }
 
 vsq_status tr_fmnist_load(const char *dir, const char *split, tr_dataset *out) {
+    *out = (tr_dataset){0};
     const char *d = dir ? dir : tr_fmnist_default_dir();
     char img[4096], lab[4096];
     snprintf(img, sizeof img, "%s/%s-images-idx3-ubyte.gz", d, split);

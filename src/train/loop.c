@@ -37,11 +37,12 @@ void tr_sgd_step(tr_net *net, const tr_sgd *o, double lr) {
     }
 }
 
-static double now_s(void) {
+static double clock_s(clockid_t id) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
+static double now_s(void) { return clock_s(CLOCK_MONOTONIC); }
 
 /* In-place Fisher-Yates with a generator seeded from (seed, salt). */
 static void permute(int *idx, int n, uint64_t seed, uint64_t salt) {
@@ -76,7 +77,7 @@ vsq_status tr_train_epoch(tr_net *net, const tr_dataset *train, const tr_opts *o
     /* shuffle the whole set, train on its first n (a fixed subset per seed) */
     epoch_order(idx, train->n, n, o->seed, epoch);
     tr_sgd sgd = {o->lr, o->momentum, o->weight_decay};
-    double loss = 0, t0 = now_s(), lr = o->lr;
+    double loss = 0, t0 = now_s(), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID), lr = o->lr;
     long hits = 0, seen = 0, total_steps = (long)steps * o->epochs;
     vsq_status st = VSQ_OK;
     net->training = 1;
@@ -102,7 +103,8 @@ vsq_status tr_train_epoch(tr_net *net, const tr_dataset *train, const tr_opts *o
     net->training = 0;
     double dt = now_s() - t0;
     *log = (tr_epoch_log){.loss = seen ? loss / seen : 0, .train_acc = seen ? (double)hits / seen : 0,
-                          .images_per_s = seen / dt, .seconds = dt, .lr_end = lr};
+                          .images_per_s = seen / dt, .seconds = dt, .lr_end = lr,
+                          .cpu_seconds = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0};
     free(idx), free(x), free(dl), free(lab);
     return st;
 }

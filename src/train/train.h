@@ -158,6 +158,7 @@ typedef struct {
 
 typedef struct {
     double loss, train_acc, test_acc, images_per_s, seconds, lr_end;
+    double cpu_seconds; /* process CPU time of the epoch (all threads) */
 } tr_epoch_log;
 
 typedef void (*tr_progress_fn)(void *ctx, int epoch, size_t done, size_t total, double loss,

@@ -47,13 +47,13 @@ grep -q "^1," "$tmp/t.csv" || fail "train CSV lacks epoch 1"
 grep -q "<polyline" "$tmp/t.svg" || fail "train SVG has no curve"
 expect 2 "per-channel" "$vsq" qat --ckpt "$tmp/m.safetensors" --w int4:pc --a int4:pc --epochs 0 --limit-test 64
 expect 2 "two-level" "$vsq" qat --ckpt "$tmp/m.safetensors" --w int4:pt:s4 --a uint4:pt --epochs 0
-expect 2 "bad --cfg\|W/A\|spec\|field" "$vsq" qat --ckpt "$tmp/m.safetensors" --cfg 4/4U/x/y --epochs 0
+expect 2 "weight scale 'x'" "$vsq" qat --ckpt "$tmp/m.safetensors" --cfg 4/4U/x/y --epochs 0
 printf 'not a checkpoint' >"$tmp/x.safetensors"
 expect 2 "x.safetensors" "$vsq" qat --ckpt "$tmp/x.safetensors" --cfg 4/4U/4/4 --epochs 0
 expect 0 "PTQ" "$vsq" qat --ckpt "$tmp/m.safetensors" --cfg 4/4U/4/4 --epochs 1 --limit-train 64 \
     --limit-test 64 --json "$tmp/q.json"
-grep -q '"best_qat_epoch": 1' "$tmp/q.json" || fail "qat JSON lacks best_qat_epoch 1"
-grep -q '"w": "int4:v16:s4' "$tmp/q.json" || fail "qat JSON lacks the weight format"
+grep -Eq '"best_qat_epoch":[[:space:]]*1' "$tmp/q.json" || fail "qat JSON lacks best_qat_epoch 1"
+grep -Eq '"w":[[:space:]]*"int4:v16:s4' "$tmp/q.json" || fail "qat JSON lacks the weight format"
 
 [ "$fails" -eq 0 ] && echo "all train/qat CLI checks passed"
 exit $((fails > 0))
