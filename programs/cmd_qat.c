@@ -16,7 +16,7 @@ enum { MAX_LIST = 16 };
 
 typedef struct {
     const char *ckpt, *data, *cfg, *w, *a, *out, *csv, *json, *svg, *md;
-    const char *bits, *scales;
+    const char *bits, *scales, *dw;
     int vec, mad, table9, seeds, key_seeds;
     tr_opts t;
 } opts;
@@ -39,7 +39,7 @@ static int cfg_from(const char *bits, const char *scale, int vec, vsq_layer_cfg 
 }
 
 static int parse(int argc, char **argv, opts *o) {
-    *o = (opts){.vec = 16, .seeds = 1, .key_seeds = 0, .bits = "4/4U,3/3U,2/4U", .scales = "pc,fp32,6,4",
+    *o = (opts){.dw = "channels", .vec = 16, .seeds = 1, .key_seeds = 0, .bits = "4/4U,3/3U,2/4U", .scales = "pc,fp32,6,4",
                 .t = {.batch = 64, .epochs = 3, .lr = 0.005, .momentum = 0.9, .weight_decay = 5e-4, .seed = 1}};
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -51,7 +51,7 @@ static int parse(int argc, char **argv, opts *o) {
             cli_opt(argc, argv, &i, "--out", &o->out) || cli_opt(argc, argv, &i, "--csv", &o->csv) ||
             cli_opt(argc, argv, &i, "--json", &o->json) || cli_opt(argc, argv, &i, "--svg", &o->svg) ||
             cli_opt(argc, argv, &i, "--md", &o->md) || cli_opt(argc, argv, &i, "--bits", &o->bits) ||
-            cli_opt(argc, argv, &i, "--scales", &o->scales))
+            cli_opt(argc, argv, &i, "--scales", &o->scales) || cli_opt(argc, argv, &i, "--dw", &o->dw))
             continue;
         if (cli_opt(argc, argv, &i, "--vec", &v)) {
             if (cli_parse_long(v, 1, 4096, &x)) return cli_fail(CLI_BADINPUT, "bad --vec '%s'", v);
@@ -70,6 +70,8 @@ static int parse(int argc, char **argv, opts *o) {
             return cli_fail(CLI_BADINPUT, "unknown option '%s' (see vsq qat --help)", argv[i]);
         }
     }
+    if (strcmp(o->dw, "channels") && strcmp(o->dw, "window"))
+        return cli_fail(CLI_BADINPUT, "--dw must be channels or window, not '%s'", o->dw);
     if (!o->ckpt) return cli_fail(CLI_BADINPUT, "--ckpt CHECKPOINT is required (from vsq train)");
     if (!o->table9 && !o->cfg && !(o->w && o->a))
         return cli_fail(CLI_BADINPUT, "give --cfg W/A[/ws/as] or both --w SPEC and --a SPEC (or --table9)");
@@ -121,10 +123,11 @@ static void fmt_json(cJSON *o, const tr_qat *q) {
     cJSON_AddBoolToObject(o, "mad", q->mad);
     cJSON_AddStringToObject(o, "bn", "folded into the conv/dense weights (running statistics) before QAT");
     cJSON_AddStringToObject(o, "first_layer_input", "not quantized (8-bit image)");
+    cJSON_AddStringToObject(o, "dw_vectors", q->dw_window ? "window (along each channel's taps)" : "channels (across channels, per tap)");
 }
 
 static int single_run(const opts *o, const tr_dataset *train, const tr_dataset *test) {
-    tr_qat q = {.mad = o->mad};
+    tr_qat q = {.mad = o->mad, .dw_window = !strcmp(o->dw, "window")};
     vsq_layer_cfg cfg;
     vsq_status st = VSQ_OK;
     if (o->cfg) {
@@ -240,7 +243,7 @@ static int table9(const opts *o, const tr_dataset *train, const tr_dataset *test
                 t9_row *r = &rows[n];
                 vsq_layer_cfg cfg;
                 cfg_from(bits[b], scales[s], o->vec, &cfg);
-                tr_qat q = {.w = cfg.w, .a = cfg.a, .mad = o->mad};
+                tr_qat q = {.w = cfg.w, .a = cfg.a, .mad = o->mad, .dw_window = !strcmp(o->dw, "window")};
                 /* key rows (the first bit-width) get key_seeds seeds */
                 r->n_seeds = b == 0 && o->key_seeds ? o->key_seeds : o->seeds;
                 r->bits = bits[b], r->scale = scales[s];
@@ -334,6 +337,8 @@ const cli_command cmd_qat = {
     "  --w SPEC --a SPEC  explicit formats (docs/formats.md), e.g. int4:v16:fp32:octav\n"
     "  --vec V            vector length for --cfg / --table9, default 16\n"
     "  --mad              OCTAV magnitude-aware differentiation for clipped weights\n"
+    "  --dw channels|window  per-vector depthwise weights: vectors across channels\n"
+    "                     of one tap (default) or along each channel's taps\n"
     "  --epochs N         fine-tuning epochs, default 3 (0 = PTQ only)\n"
     "  --lr X             default 0.005 (cosine to 0); --momentum, --wd, --batch,\n"
     "                     --seed, --threads, --limit-train, --limit-test, --data\n"

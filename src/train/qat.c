@@ -51,13 +51,15 @@ vsq_status tr_fakequant_ste(const vsq_format *f, const float *x, size_t rows, si
 
 /* Conv/dense W[out][K] quantize as rows = out channels, vectors along K.
  * Depthwise W[c][taps]: per channel as rows; with per-vector formats the
- * vectors run across channels (W^T [tap][c]), as in the CNN engine's
- * default so that V channels share a scale. */
+ * vectors run across channels (W^T [tap][c], V channels of one tap share a
+ * scale: the CNN engine's --dw channels), or with dw_window along each
+ * channel's taps (the CNN engine's default --dw window; for 3x3 and V >= 9
+ * that is one scale per channel, i.e. per-channel). */
 static vsq_status quantize_layer_weights(tr_net *net, tr_layer *l) {
     const float *w = net->params + l->w_off;
     const vsq_format *f = &net->qat->w;
     int mad = net->qat->mad;
-    if (l->op != TR_DWCONV || f->gran != VSQ_GRAN_VECTOR) {
+    if (l->op != TR_DWCONV || f->gran != VSQ_GRAN_VECTOR || net->qat->dw_window) {
         size_t rows = l->op == TR_DWCONV ? (size_t)l->ic : (size_t)l->oc;
         return tr_fakequant_ste(f, w, rows, l->nw / rows, rows, mad, l->wq, l->wg);
     }

@@ -77,6 +77,8 @@ typedef struct {
     vsq_format w, a;     /* formats; a.elem UINT applies where the input is >= 0 */
     int mad;             /* OCTAV magnitude-aware differentiation for clipped weights */
     int quant_first_in;  /* also quantize the image input of the first layer */
+    int dw_window;       /* depthwise weights: vectors along each channel's taps
+                            (per-vector = per-channel for 3x3), else across channels */
 } tr_qat;
 
 typedef struct {
