@@ -257,6 +257,32 @@ static void test_fold_bn(void **st) {
     free_case(&c);
 }
 
+/* Depthwise 3x3 weights with V = 16: along the taps ("window") every
+ * filter is one vector, so the result equals per-channel quantization;
+ * across channels (the default) 16 channels of one tap share a scale. */
+static void test_dw_vectors(void **st) {
+    (void)st;
+    tr_net net;
+    tr_spec s[] = {{TR_DWCONV, 0, 3, 1, 1}};
+    assert_int_equal(tr_net_build(&net, "t", 4, 4, 32, s, 1, 1, 5), VSQ_OK);
+    tr_qat pc = {0}, win = {.dw_window = 1}, across = {0};
+    assert_int_equal(vsq_format_parse("int4:pc", &pc.w), VSQ_OK);
+    assert_int_equal(vsq_format_parse("uint4:pt", &pc.a), VSQ_OK);
+    win.w = across.w = pc.w, win.a = across.a = pc.a;
+    assert_int_equal(vsq_format_parse("int4:v16", &win.w), VSQ_OK);
+    across.w = win.w;
+    size_t nw = net.l[0].nw;
+    float *ref = malloc(sizeof(float) * nw);
+    assert_int_equal(tr_qat_attach(&net, &pc), VSQ_OK);
+    memcpy(ref, net.l[0].wq, sizeof(float) * nw);
+    assert_int_equal(tr_qat_attach(&net, &win), VSQ_OK);
+    assert_memory_equal(ref, net.l[0].wq, sizeof(float) * nw);
+    assert_int_equal(tr_qat_attach(&net, &across), VSQ_OK);
+    assert_true(memcmp(ref, net.l[0].wq, sizeof(float) * nw) != 0);
+    free(ref);
+    tr_net_free(&net);
+}
+
 /* Save, load: the same parameters and BN statistics, bit for bit. */
 static void test_checkpoint_roundtrip(void **st) {
     (void)st;
@@ -303,6 +329,7 @@ int main(void) {
         cmocka_unit_test(test_pooling),           cmocka_unit_test(test_composite),
         cmocka_unit_test(test_softmax_xent),      cmocka_unit_test(test_ste_factors),
         cmocka_unit_test(test_fold_bn),           cmocka_unit_test(test_checkpoint_roundtrip),
+        cmocka_unit_test(test_dw_vectors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
