@@ -16,5 +16,6 @@ extern const cli_command cmd_dse;
 extern const cli_command cmd_inspect;
 extern const cli_command cmd_tokenize;
 extern const cli_command cmd_embed, cmd_eval_probe;
+extern const cli_command cmd_train, cmd_qat;
 
 #endif

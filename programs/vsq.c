@@ -15,6 +15,7 @@ static const cli_command *const commands[] = {
     &cmd_inspect,
     &cmd_tokenize,
     &cmd_embed, &cmd_eval_probe,
+    &cmd_train, &cmd_qat,
     /* more commands: add them here (and in commands.h) */
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];

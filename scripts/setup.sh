@@ -4,7 +4,8 @@ set -euo pipefail
 PKGS="build-essential cmake pkg-config clang libclang-rt-dev libomp-dev \
       libcmocka-dev libcjson-dev libjpeg-dev libopenblas-dev libsimde-dev libutf8proc-dev python3 iverilog \
       help2man python3-numpy python3-pytest python3-pip python3-venv python3-setuptools \
-      libprotobuf-c-dev protobuf-c-compiler libonnx-dev"
+      libprotobuf-c-dev protobuf-c-compiler libonnx-dev \
+      zlib1g-dev dataset-fashion-mnist"
 missing=""
 for p in $PKGS; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
