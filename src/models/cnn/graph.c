@@ -220,7 +220,9 @@ static vsq_status add_simple(builder *b, const char *cls, const char *name, cons
             if (cJSON_IsNumber(p)) l->pt = l->pb = l->pl = l->pr = p->valueint;
             else if (cJSON_IsArray(p0)) l->pt = int_pair(p0, 0, 0), l->pb = int_pair(p0, 1, 0), l->pl = int_pair(p1, 0, 0), l->pr = int_pair(p1, 1, 0);
             else l->pt = l->pb = int_pair(p, 0, 0), l->pl = l->pr = int_pair(p, 1, 0);
-            if (l->pt < 0 || l->pb < 0 || l->pl < 0 || l->pr < 0 || l->pt + l->pb > 64 || l->pl + l->pr > 64)
+            /* each side bounded before the sums (INT_MAX + 1 found by fuzz_tfjs) */
+            if (l->pt < 0 || l->pb < 0 || l->pl < 0 || l->pr < 0 || l->pt > 64 || l->pb > 64 ||
+                l->pl > 64 || l->pr > 64 || l->pt + l->pb > 64 || l->pl + l->pr > 64)
                 return vsq_error(VSQ_EFORMAT, "layer %s: bad ZeroPadding2D padding", name);
             l->oh = l->ih + l->pt + l->pb, l->ow = l->iw + l->pl + l->pr;
         }
