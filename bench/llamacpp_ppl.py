@@ -165,9 +165,11 @@ def cmd_ppl(a):
                           logits_all=True, n_threads=a.threads, n_threads_batch=a.threads,
                           type_k=kv_types[a.kv], type_v=kv_types[a.kv],
                           flash_attn=a.flash_attn, verbose=False)
-    # llama.cpp's perplexity tool: tokenize the whole text with BOS (the
-    # tokenizer adds SentencePiece's leading space), as vsq does
-    tokens = llm.tokenize(text.encode("utf-8"), add_bos=True, special=False)
+    # llama.cpp's perplexity tool: tokenize the whole text, with BOS when the
+    # model adds one (the tokenizer adds SentencePiece's leading space), as
+    # vsq does; each window then starts with BOS only for such models
+    add_bos = str(llm.metadata.get("tokenizer.ggml.add_bos_token", "true")).lower() == "true"
+    tokens = llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=False)
     n_win = len(tokens) // a.ctx
     if a.limit_windows:
         n_win = min(n_win, a.limit_windows)
@@ -175,9 +177,12 @@ def cmd_ppl(a):
     nll, count, t0 = 0.0, 0, time.time()
     for wi in range(n_win):
         win = list(tokens[wi * a.ctx:(wi + 1) * a.ctx])
-        win[0] = 1  # BOS
+        if add_bos:
+            win[0] = llm.token_bos()
         llm.reset()
+        t_win = time.time()
         llm.eval(win)
+        pp_seconds = time.time() - t_win
         logits = np.asarray(llm.scores[:a.ctx], dtype=np.float64)
         x = logits[first:a.ctx - 1]
         tgt = np.asarray(win[first + 1:a.ctx])
@@ -193,7 +198,8 @@ def cmd_ppl(a):
     res = dict(engine="llama.cpp (llama-cpp-python %s)" % llama_cpp.__version__,
                gguf=a.gguf, text=a.text, split=a.split, kv=a.kv, flash_attn=a.flash_attn,
                text_tokens=len(tokens), windows=n_win, tokens=count,
-               nll=nll / count, ppl=math.exp(nll / count), seconds=time.time() - t0)
+               nll=nll / count, ppl=math.exp(nll / count), seconds=time.time() - t0,
+               threads=a.threads, last_window_tokens_per_s=a.ctx / pp_seconds)
     print(json.dumps(res))
 
 
