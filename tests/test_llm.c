@@ -224,7 +224,7 @@ static void test_nll_slice(void **state) {
     size_t n;
     open_with_text(&m, &t, &tok, &n);
     assert_int_equal(n, 393019); /* llama.cpp's count for this text */
-    llm_ppl_opts o = {512, 0, SLICE_WINDOWS};
+    llm_ppl_opts o = {.ctx = 512, .limit_windows = SLICE_WINDOWS};
     llm_ppl_result r;
     assert_int_equal(llm_perplexity(&m, tok, n, &o, &r), VSQ_OK);
     assert_int_equal(r.tokens, SLICE_WINDOWS * 255);
@@ -244,7 +244,7 @@ static void test_gptq_lowers_nll(void **state) {
     int *tok;
     size_t n;
     open_with_text(&m, &t, &tok, &n);
-    llm_ppl_opts o = {512, 0, SLICE_WINDOWS};
+    llm_ppl_opts o = {.ctx = 512, .limit_windows = SLICE_WINDOWS};
     llm_ppl_result plain, gptq;
     llm_quant_opts q = {.w = "int3f:v16:s6r@pt", .a = "int8:v16:s10@pt"};
     assert_int_equal(llm_quantize(&m, &q), VSQ_OK);

@@ -44,7 +44,7 @@ static int teardown(void **state) {
 static double full_ppl(const char *w, const char *a) {
     llm_quant_opts q = {.w = w, .a = a};
     assert_int_equal(llm_quantize(&model, &q), VSQ_OK);
-    llm_ppl_opts o = {512, 0, 0};
+    llm_ppl_opts o = {.ctx = 512};
     llm_ppl_result r;
     assert_int_equal(llm_perplexity(&model, tokens, n_tokens, &o, &r), VSQ_OK);
     assert_int_equal(r.windows, 767);
