@@ -195,6 +195,10 @@ static int gguf_seeds(const char *dir) {
         while (w.n % 32) w.b[w.n++] = 0;
         for (size_t i = 0; i < bytes[k]; i++) w.b[w.n++] = (uint8_t)(i * 37 % 61);
         if (write_seed(dir, "gguf", k, w.b, w.n)) return 1;
+    }
+    return 0;
+}
+
 /* A tiny Keras model in TF.js form: every layer type the loader knows.
  * 4x4x3 input -> pad -> conv 3x3/2 (+BN, relu6) -> depthwise 3x3 same
  * (relu) -> GAP -> reshape -> 1x1 conv classifier (softmax) -> reshape;
@@ -303,6 +307,9 @@ static int tokenizer_seeds(const char *dir) {
     }
     int rc = write_seed(dir, "tokenizer", 0, buf, len);
     free(buf);
+    return rc;
+}
+
 /* The test CNN at small input sizes, plus a few broken variants (a
  * dangling input, a cycle) so mutations start near the error paths. */
 static void dangle(onnx_gen *g) { tiny_node(g, "add3")->input[1] = gen_str(g, "nowhere"); }
