@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -104,4 +106,22 @@ vsq_status vsq_write_atomic(const char *path, const void *data, size_t len) {
     const void *parts[1] = {data};
     size_t lens[1] = {len};
     return vsq_write_atomic_parts(path, parts, lens, 1);
+}
+
+vsq_status vsq_map_file(const char *path, void **map, size_t *len) {
+    *map = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return vsq_error(VSQ_EIO, "%s: cannot open", path);
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || sb.st_size <= 0) {
+        close(fd);
+        return vsq_error(VSQ_EFORMAT, "%s: empty or unreadable file", path);
+    }
+    void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED) return vsq_error(VSQ_EIO, "%s: mmap failed", path);
+    *map = m;
+    *len = (size_t)sb.st_size;
+    return VSQ_OK;
 }

@@ -28,6 +28,10 @@ void vsq_unpack_bits(const uint8_t *src, size_t n, int bits, uint16_t *dst);
 /* Read a whole file into a malloc'ed buffer. */
 vsq_status vsq_read_file(const char *path, uint8_t **buf, size_t *len);
 
+/* Map a whole non-empty file read-only (model files: tensors are used in
+ * place); release with munmap(*map, *len). */
+vsq_status vsq_map_file(const char *path, void **map, size_t *len);
+
 /* Atomically write the concatenation of n parts. */
 vsq_status vsq_write_atomic_parts(const char *path, const void *const *parts,
                                   const size_t *lens, int n);

@@ -234,18 +234,11 @@ vsq_status vsq_safetensors_parse(const uint8_t *buf, size_t len, const char *wha
 
 vsq_status vsq_safetensors_open(const char *path, vsq_safetensors *st) {
     memset(st, 0, sizeof *st);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return vsq_error(VSQ_EIO, "%s: cannot open", path);
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || sb.st_size <= 0) {
-        close(fd);
-        return vsq_error(VSQ_EFORMAT, "%s: empty or unreadable file", path);
-    }
-    size_t len = (size_t)sb.st_size;
-    void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED) return vsq_error(VSQ_EIO, "%s: mmap failed", path);
-    vsq_status s = vsq_safetensors_parse(map, len, path, st);
+    void *map;
+    size_t len;
+    vsq_status s = vsq_map_file(path, &map, &len);
+    if (s) return s;
+    s = vsq_safetensors_parse(map, len, path, st);
     if (s) {
         munmap(map, len);
         return s;

@@ -11,6 +11,7 @@
  *   only when the header's vocab_size is negative (unshared).
  */
 #include "models/llm/llm.h"
+#include "io/io.h"
 
 #include "core/checked.h"
 
@@ -136,18 +137,11 @@ vsq_status llm_parse(const void *buf, size_t len, const char *what, llm_model *m
 
 vsq_status llm_load(const char *path, llm_model *m) {
     memset(m, 0, sizeof *m);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return vsq_error(VSQ_EIO, "%s: cannot open checkpoint", path);
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || sb.st_size <= 0) {
-        close(fd);
-        return vsq_error(VSQ_EFORMAT, "%s: empty or unreadable checkpoint", path);
-    }
-    size_t len = (size_t)sb.st_size;
-    void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED) return vsq_error(VSQ_EIO, "%s: mmap failed", path);
-    vsq_status st = llm_parse(map, len, path, m);
+    void *map;
+    size_t len;
+    vsq_status st = vsq_map_file(path, &map, &len);
+    if (st) return st;
+    st = llm_parse(map, len, path, m);
     if (st) {
         munmap(map, len);
         return st;
