@@ -2,7 +2,8 @@
 # SmolLM2-135M-Instruct (GGUF, Q4_1) side by side with llama.cpp on the same
 # file, same machine, same thread count (issue 13):
 #   1. tokenization of WikiText-2 test: vsq tokenize vs llama.cpp tokenize;
-#   2. greedy decode of N tokens after a short prompt: ids and tokens/s;
+#   2. greedy decode of N tokens after a short prompt: ids and tokens/s, for
+#      llama.cpp, vsq as stored, and vsq W8A8 / W4A8 two-level (packed);
 #   3. perplexity on the first W windows of WikiText-2 test (llama.cpp's
 #      protocol, ctx 512, second half scored), vsq as stored (Q4_1 / Q8_0
 #      blocks, Q8 activations) and re-quantized from the file's fp32 form.
@@ -48,6 +49,14 @@ fi
     >"$out/decode_vsq.txt" 2>"$out/decode_vsq.err"
 echo "decode: llama.cpp $(python3 -c "import json;d=json.load(open('$out/decode_llamacpp.json'));print('%.1f tok/s, prompt %.1f tok/s' % (d['decode_tokens_per_s'], d['prompt_tokens_per_s']))");" \
      "vsq $(grep -o 'achieved tok/s: [0-9.]*' "$out/decode_vsq.err")" | tee -a "$out/run.txt"
+
+# vsq re-quantized from the fp32 form, on the packed integer kernels (the
+# same run also times the as-stored path)
+for wa in "int8:v16:s8 int8:v16:s10" "int4:v16:s6 int8:v16:s10"; do
+    set -- $wa
+    "$vsq" generate --model "$gguf" --prompt "$prompt" --temp 0 --steps $((ntok + 5)) \
+        --w "$1" --a "$2" 2>&1 >/dev/null | tail -1 | sed "s/^/decode vsq W=$1 A=$2: /" | tee -a "$out/run.txt"
+done
 
 # 3. perplexity on the same windows
 "$py" "$root/bench/llamacpp_ppl.py" ppl "$gguf" "$text" --limit-windows "$windows" \

@@ -121,8 +121,9 @@ static int run(int argc, char **argv) {
         rc = timed_run(&m, &t, &g, drop_piece, &tps_fp32);
     }
     if (!rc && quant)
-        fprintf(stderr, "achieved tok/s: %.1f (%s path; fp32 path: %.1f; ratio %.2f)\n", tps,
-                path, tps_fp32, tps_fp32 > 0 ? tps / tps_fp32 : 0.0);
+        fprintf(stderr, "achieved tok/s: %.1f (%s path; %s path: %.1f; ratio %.2f)\n", tps,
+                path, m.run_stored ? "file's own blocks (GGUF)" : "fp32", tps_fp32,
+                tps_fp32 > 0 ? tps / tps_fp32 : 0.0);
     else if (!rc)
         fprintf(stderr, "achieved tok/s: %.1f\n", tps);
     llm_tokenizer_free(&t);
