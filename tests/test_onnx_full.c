@@ -16,25 +16,9 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include <cjson/cJSON.h>
+#include "json_testutil.h"
 
 #define MODEL VSQ_SHARED_DIR "/models/efficientnet-lite0/model.onnx"
-
-static double json_number(const char *path, const char *key) {
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    char buf[16384];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    cJSON *j = cJSON_Parse(buf);
-    assert_non_null(j);
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
-    assert_true(cJSON_IsNumber(v));
-    double d = v->valuedouble;
-    cJSON_Delete(j);
-    return d;
-}
 
 static void run_ok(const char *args) {
     char cmd[2048];
