@@ -7,16 +7,8 @@ set -u
 vsq=$1
 tmp=$(mktemp -d /tmp/vsq_cli_bench_XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-expect() { # expect CODE PATTERN CMD...: exit code and a stderr pattern
-    local want=$1 pat=$2; shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$?
-    [ "$rc" -eq "$want" ] || fail "exit $rc (want $want): $*"
-    grep -q -- "$pat" "$tmp/err" || fail "stderr of '$*' lacks '$pat': $(cat "$tmp/err")"
-}
+. "$(dirname "$0")/lib.sh"
+one_line=0 # bench names the ISA on stderr before it checks --only
 
 expect 2 "needs a value" "$vsq" bench --only
 expect 2 "matches no benchmark case" "$vsq" bench --only no-such-case --json "$tmp/b.json"

@@ -8,16 +8,7 @@ vsq=$1
 shared=$2
 tmp=$(mktemp -d /tmp/vsq_cli_gguf_XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect() { # expect CODE PATTERN CMD...
-    local want=$1 pat=$2; shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$?
-    [ "$rc" -eq "$want" ] || fail "exit $rc (want $want): $*"
-    grep -q -- "$pat" "$tmp/err" || fail "stderr of '$*' lacks '$pat': $(cat "$tmp/err")"
-    [ "$want" -eq 0 ] || [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "more than one error line: $*"
-}
+. "$(dirname "$0")/lib.sh"
 
 # broken inputs first: they need no download
 printf 'GGUF\003\000\000\000' >"$tmp/short.gguf"

@@ -11,18 +11,7 @@ data=$shared/data/sentence-polarity
 model=$shared/models/all-minilm-l6-v2
 tmp=$(mktemp -d /tmp/vsq_cli_tok_XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-expect() { # expect CODE PATTERN CMD...: exit code and a stderr pattern
-    local want=$1 pat=$2; shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$?
-    [ "$rc" -eq "$want" ] || fail "exit $rc (want $want): $*"
-    [ -z "$pat" ] || grep -q -- "$pat" "$tmp/err" || fail "stderr of '$*' lacks '$pat': $(cat "$tmp/err")"
-    [ "$want" -eq 0 ] || [ "$(wc -l <"$tmp/err")" -eq 1 ] ||
-        fail "stderr of '$*' is not one line: $(cat "$tmp/err")"
-}
+. "$(dirname "$0")/lib.sh"
 
 head -n 50 "$data/sentences.tsv" | cut -f2- >"$tmp/text.txt"
 head -n 50 "$data/reference/token_ids.txt" >"$tmp/want.txt"

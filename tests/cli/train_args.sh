@@ -10,17 +10,7 @@ fm=${VSQ_FMNIST:-/usr/share/datasets/fashion-mnist}
 [ -e "$fm/t10k-labels-idx1-ubyte.gz" ] || { echo "SKIP: $fm missing"; exit 77; }
 tmp=$(mktemp -d /tmp/vsq_cli_train_XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-expect() { # expect CODE PATTERN CMD...: exit code and a stderr pattern
-    local want=$1 pat=$2; shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$?
-    [ "$rc" -eq "$want" ] || fail "exit $rc (want $want): $*"
-    grep -q -- "$pat" "$tmp/err" || fail "stderr of '$*' lacks '$pat': $(cat "$tmp/err")"
-    [ "$(wc -l <"$tmp/err")" -le 1 ] || [ "$want" -eq 0 ] || fail "more than one line on stderr: $*"
-}
+. "$(dirname "$0")/lib.sh"
 
 expect 2 "unknown option" "$vsq" train --bogus
 expect 2 "cnn or mbnet" "$vsq" train --model resnet
