@@ -1,4 +1,4 @@
-/* The AVX-512 VNNI micro-kernels (src/kernels/vnni_avx512.c), compiled
+/* The AVX-512 VNNI micro-kernels (src/kernels/x86/vnni_avx512.c), compiled
  * against SIMDe's portable intrinsics (tests/avx512_emu.c), against the
  * reference: GEMV (m < 4) and GEMM panel kernels must give vsq_gemm_ref's
  * int64 accumulators bit for bit for every weight container (3/4/6/8-bit,

@@ -19,8 +19,8 @@
  * the *_avx512emu test twins (avx512_compat.h). */
 #include <string.h>
 
-#include "avx512_compat.h"
-#include "kernels_internal.h"
+#include "kernels/x86/avx512_compat.h"
+#include "kernels/kernels_internal.h"
 
 #define AI static inline __attribute__((always_inline))
 #define WCHUNK 320 /* unpacked GEMM panel chunk: 4 rows x 64 u8 + 16 int32 scales */

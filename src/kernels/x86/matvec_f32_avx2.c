@@ -4,7 +4,7 @@
  * flight, plus a software prefetch ahead of each. */
 #include <immintrin.h>
 
-#include "kernels_internal.h"
+#include "kernels/kernels_internal.h"
 
 /* ((s0+s4)+(s1+s5))+((s2+s6)+(s3+s7)) of the lanes of v. */
 static inline float combine8(__m256 v) {

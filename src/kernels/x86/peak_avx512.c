@@ -6,7 +6,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 
-#include "kernels_internal.h"
+#include "kernels/kernels_internal.h"
 
 double vsqk_peak_vnni_avx512(long iters) {
     __m512i a0 = _mm512_set1_epi32(1), a1 = _mm512_set1_epi32(2), a2 = _mm512_set1_epi32(3),

@@ -15,9 +15,9 @@
 #include <immintrin.h>
 #include <string.h>
 
-#include "kernels_internal.h"
+#include "kernels/kernels_internal.h"
 #include "quant/quant_internal.h"
-#include "quantize_pack.h"
+#include "kernels/quantize_pack.h"
 
 /* Largest float below 0.5: trunc(v + copysign(PRED_HALF, v)) == roundf(v)
  * for every |v| < 2^24 (checked exhaustively), unlike adding 0.5. */

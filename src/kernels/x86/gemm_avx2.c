@@ -12,7 +12,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "kernels_internal.h"
+#include "kernels/kernels_internal.h"
 #include "quant/quant_internal.h"
 
 #define AI static inline __attribute__((always_inline))

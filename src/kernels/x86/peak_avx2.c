@@ -5,7 +5,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 
-#include "kernels_internal.h"
+#include "kernels/kernels_internal.h"
 
 #define CHAINS 10
 #define ICHAINS 6 /* distinct inputs per chain (no common subexpressions): 6 x + 6 acc */

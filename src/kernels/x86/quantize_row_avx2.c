@@ -5,8 +5,8 @@
  * per thread, so this wrapper is off the hot path. */
 #include <stdlib.h>
 
-#include "kernels_internal.h"
-#include "quantize_pack.h"
+#include "kernels/kernels_internal.h"
+#include "kernels/quantize_pack.h"
 
 void vsqk_quantize_row_avx2(const vsq_format *fmt, const float *x, size_t k, size_t kp,
                             int16_t *codes, double *scale, float *gamma, int *max_code,
