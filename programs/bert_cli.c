@@ -11,8 +11,8 @@
 /* The WordPiece tokenizer (src/models/bert/wordpiece.c) is written on its
  * own branch; until it is merged, sentences come from token-id files. */
 #if defined(__has_include)
-#if __has_include("models/bert/wordpiece.h")
-#include "models/bert/wordpiece.h"
+#if __has_include("vsq/wordpiece.h")
+#include "vsq/wordpiece.h"
 #define BERT_HAVE_WORDPIECE 1
 #endif
 #endif

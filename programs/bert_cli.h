@@ -5,7 +5,7 @@
 #define VSQ_BERT_CLI_H
 
 #include <stddef.h>
-#include "models/bert/bert_task.h"
+#include "vsq/bert.h"
 
 typedef struct {
     const char *model; /* model folder (config.json, model.safetensors, vocab.txt) */

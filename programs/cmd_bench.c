@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "kernels/kernels_internal.h"
+#include "vsq/bench.h"
 #include "vsq/kernels.h"
 #include "vsq/vsq.h"
 #ifdef VSQ_HAVE_BLAS
@@ -97,7 +97,7 @@ static double read_avx2(const double *a, size_t n, int threads) {
     size_t nf = 2 * n, share = nf / (size_t)threads / 128 * 128;
     double tot = 0;
 #pragma omp parallel num_threads(threads) reduction(+ : tot)
-    tot += vsqk_read_avx2(f + (size_t)omp_get_thread_num() * share, share);
+    tot += vsq_read_f32(f + (size_t)omp_get_thread_num() * share, share);
     return tot;
 }
 
@@ -406,10 +406,10 @@ static int cmd_bench_run(int argc, char **argv) {
         L.mem_gbps = mem_read_gbps(tlist[ti], quick ? (size_t)128 << 20 : (size_t)512 << 20);
         if (vsq_isa_available(VSQ_ISA_AVX2)) {
             /* int8-dot limit: vpdpbusd where VNNI exists, else vpmaddubsw+vpmaddwd */
-            L.peak_int8 = vsq_isa_available(VSQ_ISA_AVX512) ? peak_loop(vsqk_peak_vnni_avx512, tlist[ti])
-                                                            : peak_loop(vsqk_peak_int8_avx2, tlist[ti]);
-            L.peak_madd16 = peak_loop(vsqk_peak_madd16_avx2, tlist[ti]);
-            L.peak_fma = peak_loop(vsqk_peak_fma_avx2, tlist[ti]);
+            L.peak_int8 = vsq_isa_available(VSQ_ISA_AVX512) ? peak_loop(vsq_peak_vnni_avx512, tlist[ti])
+                                                            : peak_loop(vsq_peak_int8_avx2, tlist[ti]);
+            L.peak_madd16 = peak_loop(vsq_peak_madd16_avx2, tlist[ti]);
+            L.peak_fma = peak_loop(vsq_peak_fma_avx2, tlist[ti]);
         }
         fprintf(stderr, "threads %d: read %.1f GB/s, int8 dot (%s) %.1f GOPS, "
                         "vpmaddwd %.1f GOPS, fp32 FMA %.1f GFLOPS\n",

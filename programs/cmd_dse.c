@@ -10,7 +10,7 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "hw/hw.h"
+#include "vsq/hw.h"
 
 enum { MAX_FILES = 64, MAX_BANDS = 6 };
 

@@ -12,8 +12,7 @@
 #include "cli.h"
 #include "cnn_cli.h"
 #include "commands.h"
-#include "models/cnn/cnn.h"
-#include "models/cnn/sweep.h"
+#include "vsq/cnn.h"
 
 static void progress_images(size_t done, size_t total) { cli_progress("images", done, total); }
 static void progress_eval(size_t done, size_t total) { cli_progress("evaluate", done, total); }

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "models/llm/llm.h"
+#include "vsq/llm.h"
 
 typedef struct {
     const char *model, *tok, *text, *json, *sweep;

@@ -10,7 +10,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "bert_cli.h"
-#include "models/bert/bert_task.h"
+#include "vsq/bert.h"
 
 typedef struct {
     bert_run_opts run;

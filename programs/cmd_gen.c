@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "core/rng.h"
+#include "vsq/rng.h"
 
 static int parse_shape(const char *s, vsq_tensor *t) {
     char *copy = strdup(s), *items[VSQ_MAX_DIMS + 1];

@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "models/llm/llm.h"
+#include "vsq/llm.h"
 
 static void print_piece(const char *piece, void *ctx) {
     (void)ctx;

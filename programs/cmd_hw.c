@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "hw/hw.h"
+#include "vsq/hw.h"
 
 /* Options shared by the subcommands. */
 typedef struct {

@@ -15,8 +15,8 @@
 #include "cli.h"
 #include "cnn_cli.h"
 #include "commands.h"
-#include "hw/hw.h"
-#include "models/cnn/cnn.h"
+#include "vsq/hw.h"
+#include "vsq/cnn.h"
 
 #define MAX_SETS 4
 #define MAX_FMT 12

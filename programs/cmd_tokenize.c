@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "models/bert/wordpiece.h"
-#include "models/llm/bpe.h"
-#include "models/llm/llm.h"
+#include "vsq/wordpiece.h"
+#include "vsq/bpe.h"
+#include "vsq/llm.h"
 
 typedef struct {
     const char *model, *text;

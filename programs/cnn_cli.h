@@ -5,7 +5,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "models/cnn/cnn.h"
+#include "vsq/cnn.h"
 
 typedef struct {
     const char *preset, *resize, *mean, *std;

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "kernels/kernels_internal.h"
+#include "vsq/bench.h"
 
 int tl_load_data(const char *dir, tr_dataset *train, tr_dataset *test) {
     *test = (tr_dataset){0};
@@ -60,7 +60,7 @@ double tl_fma_gflops_per_cpu_s(void) {
     if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0;
     struct timespec a, b;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
-    double flops = vsqk_peak_fma_avx2(100000000L);
+    double flops = vsq_peak_fma_avx2(100000000L);
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
     return flops / ((b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) * 1e-9) / 1e9;
 }

@@ -5,7 +5,7 @@
 #define VSQ_TRAIN_LOG_H
 
 #include <cjson/cJSON.h>
-#include "train/train.h"
+#include "vsq/train.h"
 
 typedef struct {
     int epoch;        /* 0 = before training (PTQ row of vsq qat) */

@@ -18,5 +18,14 @@
 #include "vsq/safetensors.h"
 #include "vsq/gguf.h"
 #include "vsq/kernels.h"
+#include "vsq/bench.h"
+#include "vsq/rng.h"
+#include "vsq/hw.h"
+#include "vsq/wordpiece.h"
+#include "vsq/bpe.h"
+#include "vsq/cnn.h"
+#include "vsq/llm.h"
+#include "vsq/bert.h"
+#include "vsq/train.h"
 
 #endif
