@@ -14,6 +14,7 @@ typedef struct {
     llm_quant_opts q;
     llm_ppl_opts ppl;
     llm_split split;
+    int llama2c; /* --protocol llama2c */
     int argc;
     char **argv;
 } eval_args;
@@ -53,6 +54,10 @@ static int parse_args(int argc, char **argv, eval_args *e) {
             e->q.a_quantized_only = 1;
         } else if (!strcmp(argv[i], "--kv-f16")) {
             e->q.kv_f16 = 1;
+        } else if (cli_opt(argc, argv, &i, "--protocol", &v)) {
+            if (strcmp(v, "llamacpp") && strcmp(v, "llama2c"))
+                return cli_fail(CLI_BADINPUT, "bad --protocol '%s' (llamacpp or llama2c)", v);
+            e->llama2c = !strcmp(v, "llama2c");
         } else if (cli_opt(argc, argv, &i, "--split", &v)) {
             int k = 0;
             while (k < 3 && strcmp(v, SPLIT_NAMES[k])) k++;
@@ -160,6 +165,7 @@ static int write_json(const char *path, const eval_args *e, const llm_ppl_result
         cJSON_AddStringToObject(o, "kernel", q->kernel == LLM_KERNEL_REF ? "ref" : "packed");
     cJSON_AddStringToObject(o, "model", e->model);
     cJSON_AddStringToObject(o, "text", e->text);
+    cJSON_AddStringToObject(o, "protocol", e->llama2c ? "llama2c" : "llamacpp");
     cJSON_AddStringToObject(o, "split", SPLIT_NAMES[e->split]);
     cJSON_AddNumberToObject(o, "split_byte", (double)boundary);
     cJSON_AddNumberToObject(o, "ctx", e->ppl.ctx);
@@ -197,9 +203,14 @@ static int run(int argc, char **argv) {
     vsq_status st = llm_open(e.model, e.tok, &m, &t);
     if (st) return cli_status(st);
     e.ppl.window_bos = llm_window_bos(&t);
+    if (e.llama2c) { /* windows keep their own first token; every position scored */
+        e.ppl.window_bos = -1;
+        e.ppl.full_window = 1;
+    }
     int *tok = NULL;
     size_t n_tok = 0, boundary = 0;
-    st = llm_tokenize_file_part(&t, e.text, e.split, &tok, &n_tok, &boundary);
+    st = llm_tokenize_file_bos(&t, e.text, e.split, e.llama2c ? LLM_BOS_STORY : LLM_BOS_TEXT, &tok,
+                               &n_tok, &boundary);
     if (st) rc = cli_status(st);
     if (!rc && e.sweep) {
         rc = cli_status(llm_sweep(&m, tok, n_tok, &e.ppl, e.sweep));
@@ -226,11 +237,15 @@ const cli_command cmd_eval_lm = {
     "                   [--w SPEC] [--a SPEC] [--w-cls SPEC|fp32] [--w-set NAME=SPEC,...]\n"
     "                   [--tie-emb] [--a-quantized-only] [--kv-f16]\n"
     "                   [--int] [--kernel packed|ref] [--gptq TOKENS] [--gptq-seed N]\n"
-    "                   [--split all|select|heldout]\n"
+    "                   [--split all|select|heldout] [--protocol llamacpp|llama2c]\n"
     "                   [--limit-windows N] [--full-window] [--ctx N] [--sweep PREFIX]\n"
     "Protocol of llama.cpp's perplexity tool: the whole text tokenized (BOS first),\n"
     "non-overlapping --ctx windows (512), first token of each replaced by BOS, the\n"
     "second half scored (255 tokens per window); --full-window scores every position.\n"
+    "--protocol llama2c: llama2.c's validation loss instead (train.py on TinyStories):\n"
+    "every story stripped and tokenized on its own with BOS first (story starts: the\n"
+    "text's start and each \"Once upon a time\" paragraph), consecutive --ctx windows\n"
+    "kept as they are (no BOS put in), every position scored (511 per window).\n"
     "--w: static weight format of every linear layer (q k v o w1 w2 w3, classifier);\n"
     "--w-cls: classifier format (fp32 keeps it); --w-set: per-matrix overrides, NAME\n"
     "in wq wk wv wo w1 w2 w3 cls emb (e.g. wv=int8:v16:s8,cls=fp32; emb = the token\n"
@@ -252,7 +267,8 @@ const cli_command cmd_eval_lm = {
     "the middle byte (TinyStories prefix: byte 398,330); each part tokenized alone.\n"
     "Choose options on select, report heldout.\n"
     "JSON: {nll, ppl, tokens, windows, bpw, bpw_linear, tensors[], w, a, w_cls,\n"
-    "w_set, tie_emb, gptq_tokens, gptq_seed, split, split_byte, cpu, command, ...};\n"
+    "w_set, tie_emb, gptq_tokens, gptq_seed, protocol, split, split_byte, cpu,\n"
+    "command, ...};\n"
     "bpw: bits per stored weight over every weight matrix, token embedding included\n"
     "(once if tied), scale overhead included, fp32 = 32; RMSNorm gains listed apart.\n"
     "bpw_linear: over the linear layers and classifier only.\n"

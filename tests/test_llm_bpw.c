@@ -190,12 +190,31 @@ static void test_bad_options(void **state) {
              VSQ_CLI, ckpt, tok, text); /* no story start to split at */
     rc = system(cmd);
     assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 2);
+    snprintf(cmd, sizeof cmd, "%s eval-lm --model %s --tokenizer %s --text %s --ctx 8 "
+             "--protocol llama2.c 2>/dev/null", VSQ_CLI, ckpt, tok, text);
+    rc = system(cmd);
+    assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 2);
     snprintf(cmd, sizeof cmd, /* seed 0 would repeat seed 1 (xorshift state) */
              "%s eval-lm --model %s --tokenizer %s --text %s --ctx 8 --gptq 8 --gptq-seed 0 "
              "2>/dev/null",
              VSQ_CLI, ckpt, tok, text);
     rc = system(cmd);
     assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 2);
+}
+
+/* --protocol llama2c: recorded in the JSON, every position scored
+ * (ctx - 1 per window), and the llama.cpp protocol the second half only. */
+static void test_protocol_json(void **state) {
+    (void)state;
+    cJSON *o = eval_json("--protocol llama2c");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(o, "protocol")->valuestring, "llama2c");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "full_window")));
+    assert_true(num(o, "tokens") == 7 * num(o, "windows"));
+    cJSON_Delete(o);
+    cJSON *p = eval_json("");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(p, "protocol")->valuestring, "llamacpp");
+    assert_true(num(p, "tokens") == 3 * num(p, "windows")); /* positions 4..6 of 8 */
+    cJSON_Delete(p);
 }
 
 /* The split point: the first "\n\nOnce upon a time" at or after the middle
@@ -250,6 +269,7 @@ int main(void) {
         cmocka_unit_test(test_bpw_embedding_fp32), cmocka_unit_test(test_bpw_tied),
         cmocka_unit_test(test_bpw_overrides),      cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_split_point),        cmocka_unit_test(test_tied_embedding_codes),
+        cmocka_unit_test(test_protocol_json),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -218,6 +218,15 @@ vsq_status llm_split_point(const char *text, size_t n, const char *what, size_t 
  * (0 for LLM_SPLIT_ALL). */
 vsq_status llm_tokenize_file_part(const llm_tokenizer *t, const char *path, llm_split part,
                                   int **tokens, size_t *n_tokens, size_t *boundary);
+/* Where BOS goes when a text file is tokenized: once, at the start
+ * (LLM_BOS_TEXT, llama.cpp's perplexity tool), or before every story
+ * (LLM_BOS_STORY, llama2.c's pretokenization of TinyStories: each story
+ * stripped and encoded on its own). Story starts are the text's start and
+ * every paragraph beginning "Once upon a time" (the split rule above). */
+typedef enum { LLM_BOS_TEXT = 0, LLM_BOS_STORY = 1 } llm_bos_mode;
+vsq_status llm_tokenize_file_bos(const llm_tokenizer *t, const char *path, llm_split part,
+                                 llm_bos_mode bos, int **tokens, size_t *n_tokens,
+                                 size_t *boundary);
 
 /* ---- post-training quantization (llm_quant.c) ---- */
 

@@ -72,22 +72,81 @@ static vsq_status tokenize(const llm_tokenizer *t, const char *text, size_t n, c
     return VSQ_OK;
 }
 
-vsq_status llm_tokenize_file_part(const llm_tokenizer *t, const char *path, llm_split part,
-                                  int **tokens, size_t *n_tokens, size_t *boundary) {
+static int is_space(char c) {
+    return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* llama2.c's pretokenization (tinystories.py process_shard): every story
+ * stripped of surrounding whitespace and encoded on its own, BOS first,
+ * the stories concatenated. A story starts at the start of the text and at
+ * every STORY_START (the rule of llm_split_point: this text has lost the
+ * data set's story boundaries, and stories that begin otherwise stay glued
+ * to the one before). */
+static vsq_status tokenize_stories(const llm_tokenizer *t, char *text, size_t n, const char *what,
+                                   int **tokens, size_t *n_tokens) {
+    if (n > (size_t)(1u << 30))
+        return vsq_error(VSQ_EINVAL, "%s: text of %zu bytes is too large (1 GiB at most)", what,
+                         n);
+    /* A story gives at most one token per byte plus BOS and the dummy-prefix
+     * space; every story but the first drops at least the two bytes of its
+     * blank line, so n + 2 tokens in all, and llm_encode wants 3 spare. */
+    int *tok = malloc((n + 8) * sizeof(int));
+    if (!tok) return vsq_error(VSQ_ENOMEM, "%s: out of memory for tokens", what);
+    size_t count = 0;
+    char *p = text, *end = text + n;
+    while (p < end) {
+        char *next = strstr(p + 1, STORY_START);
+        char *stop = next ? next : end;
+        char *a = p, *b = stop;
+        while (a < b && is_space(*a)) a++;
+        while (b > a && is_space(b[-1])) b--;
+        if (b > a) {
+            char keep = *b; /* terminate the story for llm_encode, then restore */
+            *b = '\0';
+            int k = 0;
+            vsq_status st = llm_encode(t, a, 1, 0, tok + count, &k);
+            *b = keep;
+            if (st) {
+                free(tok);
+                return st;
+            }
+            count += (size_t)k;
+        }
+        p = stop;
+    }
+    *tokens = tok;
+    *n_tokens = count;
+    return VSQ_OK;
+}
+
+vsq_status llm_tokenize_file_bos(const llm_tokenizer *t, const char *path, llm_split part,
+                                 llm_bos_mode bos, int **tokens, size_t *n_tokens,
+                                 size_t *boundary) {
+    if (bos != LLM_BOS_TEXT && bos != LLM_BOS_STORY)
+        return vsq_error(VSQ_EINVAL, "%s: unknown BOS mode %d", path, (int)bos);
     char *text = NULL;
     size_t n = 0, at = 0;
     vsq_status st = read_text(path, &text, &n);
     if (st) return st;
     if (part != LLM_SPLIT_ALL) st = llm_split_point(text, n, path, &at);
+    char *from = text + at;
+    size_t len = n - at;
     if (!st && part == LLM_SPLIT_SELECT) {
         text[at - 2] = '\0'; /* drop the blank line before the boundary */
-        st = tokenize(t, text, at - 2, path, tokens, n_tokens);
-    } else if (!st) {
-        st = tokenize(t, text + at, n - at, path, tokens, n_tokens);
+        from = text;
+        len = at - 2;
     }
+    if (!st)
+        st = bos == LLM_BOS_STORY ? tokenize_stories(t, from, len, path, tokens, n_tokens)
+                                  : tokenize(t, from, len, path, tokens, n_tokens);
     free(text);
     if (!st && boundary) *boundary = at;
     return st;
+}
+
+vsq_status llm_tokenize_file_part(const llm_tokenizer *t, const char *path, llm_split part,
+                                  int **tokens, size_t *n_tokens, size_t *boundary) {
+    return llm_tokenize_file_bos(t, path, part, LLM_BOS_TEXT, tokens, n_tokens, boundary);
 }
 
 vsq_status llm_tokenize_file(const llm_tokenizer *t, const char *path, int **tokens,
