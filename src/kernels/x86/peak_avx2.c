@@ -1,13 +1,15 @@
 /* Register-only throughput loops for the benchmark's physical limits:
  * int8 dot as vpmaddubsw + vpmaddwd (the AVX2 int8 idiom, 32 MACs per
  * pair), vpmaddwd alone (16 int16 MACs, what the packed kernels use) and
- * fp32 FMA. 10 independent chains hide latencies. Returns ops (2 per MAC). */
+ * fp32 FMA. The int8 loops carry their chains only through vpaddd (the
+ * multiplies take fresh, register-pinned inputs each iteration), so six
+ * chains already fill both multiply ports; the FMA loop carries its chains
+ * through the FMA itself and needs 12. Returns ops (2 per MAC). */
 #include <immintrin.h>
 #include <stdint.h>
 
 #include "kernels/kernels_internal.h"
 
-#define CHAINS 10
 #define ICHAINS 6 /* distinct inputs per chain (no common subexpressions): 6 x + 6 acc */
 
 /* Six independent chains in named registers (arrays end up in memory). */
@@ -50,17 +52,24 @@ double vsqk_peak_madd16_avx2(long iters) {
     return (double)iters * 6 * 16 * 2;
 }
 
+/* 12 FMA chains in named registers: latency 4 x 2 ports needs >= 8 in
+ * flight; 12 leave slack (checked in the objdump: 12 vfmadd231ps on
+ * ymm registers, no memory operands, per iteration). */
+#define REP12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 double vsqk_peak_fma_avx2(long iters) {
-    __m256 acc[CHAINS], a = _mm256_set1_ps(1.0000001f), b = _mm256_set1_ps(0.9999999f);
-    for (int c = 0; c < CHAINS; c++) acc[c] = _mm256_set1_ps((float)c);
+    __m256 a = _mm256_set1_ps(1.0000001f), b = _mm256_set1_ps(0.9999999f);
+#define DECLF(i) __m256 f##i = _mm256_set1_ps((float)(i));
+#define STEPF(i) f##i = _mm256_fmadd_ps(f##i, a, b);
+#define SUMF(i) s += _mm256_cvtss_f32(f##i);
+    REP12(DECLF)
     for (long i = 0; i < iters; i++) {
-        for (int c = 0; c < CHAINS; c++) acc[c] = _mm256_fmadd_ps(acc[c], a, b);
+        REP12(STEPF)
         __asm__ volatile("" : "+x"(a), "+x"(b));
     }
     float s = 0;
-    for (int c = 0; c < CHAINS; c++) s += _mm256_cvtss_f32(acc[c]);
+    REP12(SUMF)
     __asm__ volatile("" ::"x"(s));
-    return (double)iters * CHAINS * 8 * 2;
+    return (double)iters * 12 * 8 * 2;
 }
 
 /* Sum of n floats (n a multiple of 128, a 32-byte aligned) read as 8
