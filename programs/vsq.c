@@ -4,6 +4,8 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "vsq/kernels.h"
+#include "vsq_commit.h" /* generated: VSQ_GIT_COMMIT */
 
 static const cli_command *const commands[] = {
     &cmd_gen, &cmd_fakequant, &cmd_quantize, &cmd_dequantize, &cmd_stats, &cmd_calib,
@@ -37,7 +39,11 @@ int main(int argc, char **argv) {
         return argc < 2 ? CLI_BADINPUT : CLI_OK;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("vsq %s\n", VSQ_VERSION_STRING);
+        char isas[128];
+        vsq_isa_list_available(isas, sizeof isas, " ");
+        printf("vsq %s%s%s\nisa: %s (available: %s; VSQ_ISA to force)\n", VSQ_VERSION_STRING,
+               VSQ_GIT_COMMIT[0] ? " commit " : "", VSQ_GIT_COMMIT, vsq_isa_name(vsq_isa_active()),
+               isas);
         return CLI_OK;
     }
     for (size_t i = 0; i < n_commands; i++) {

@@ -146,8 +146,8 @@ size_t vsq_isa_list_available(char *buf, size_t cap, const char *sep) {
     if (cap) buf[0] = 0;
     for (int i = 0; i < N_ISA; i++) {
         if (!have[i]) continue;
-        int n = snprintf(buf + len, cap > len ? cap - len : 0, "%s%s", len ? sep : "",
-                         vsqk_isa_list[i]->name);
+        int n = snprintf(len < cap ? buf + len : NULL, len < cap ? cap - len : 0, "%s%s",
+                         len ? sep : "", vsqk_isa_list[i]->name);
         if (n > 0) len += (size_t)n;
     }
     return len;
