@@ -3,7 +3,7 @@
  * through vpdpbusd itself (latency 5, 2 ports on client and server cores:
  * >= 10 in flight), so 12 named accumulators (+ 2 inputs: 14 of the 16
  * ymm registers VEX code has; objdump: 12 vpdpbusd ymm per iteration, no
- * memory operands). Returns ops (2 per MAC). AVX-VNNI CPUs only. */
+ * memory operands, no register copies). Returns ops (2 per MAC). AVX-VNNI CPUs only. */
 #include <immintrin.h>
 #include <stdint.h>
 
@@ -14,7 +14,9 @@
 double vsqk_peak_vnni_avxvnni(long iters) {
     __m256i x = _mm256_set1_epi8(3), b = _mm256_set1_epi8(-2);
 #define DECLV(i) __m256i v##i = _mm256_set1_epi32(i);
-#define STEPV(i) v##i = _mm256_dpbusd_avx_epi32(v##i, x, b);
+/* in place by construction (GCC 12 copies accumulators around the
+ * intrinsic); {vex}: the AVX-VNNI encoding, not AVX512-VL's */
+#define STEPV(i) __asm__("%{vex%} vpdpbusd %2, %1, %0" : "+x"(v##i) : "x"(x), "x"(b));
 #define SUMV(i) s = _mm256_add_epi32(s, v##i);
     REP12(DECLV)
     for (long i = 0; i < iters; i++) {
