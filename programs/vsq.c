@@ -28,6 +28,8 @@ static void print_help(void) {
            VSQ_VERSION_STRING);
     for (size_t i = 0; i < n_commands; i++)
         printf("  %-12s %s\n", commands[i]->name, commands[i]->summary);
+    printf("\nvsq --version prints the version, the commit built from, and the kernel ISA in\n"
+           "use with the available ones (VSQ_ISA=ref|avx2|avxvnni|avx512 forces one).\n");
     printf("\nFormat specs (ELEM:GRAN[:SCALE][:CALIB]) are described in docs/formats.md,\n"
            "e.g. int4:v16:s6, uint8:pt:fp32:entropy, int8:pc, int4:v32:e8m0.\n");
 }
