@@ -491,10 +491,17 @@ static int cmd_bench_run(int argc, char **argv) {
                         "vpmaddwd %.1f GOPS, fp32 FMA %.1f GFLOPS\n",
                 tlist[ti], L.mem_gbps, L.mem_what, L.peak_int8, L.int8_what, L.peak_madd16,
                 L.peak_fma);
-        for (int i = 0; i < 4; i++)
-            if (L.int8_isa[i] > 0 || L.fma_isa[i] > 0 || L.rd_isa[i] > 0)
-                fprintf(stderr, "  %-8s int8 dot %7.1f GOPS  fp32 FMA %7.1f GFLOPS  read %5.1f GB/s\n",
-                        vsq_isa_name((vsq_isa)i), L.int8_isa[i], L.fma_isa[i], L.rd_isa[i]);
+        vsq_isa ids[4];
+        int nids = isa_ids(ids);
+        for (int j = 0; j < nids; j++) { /* each ISA's own loops (inherited ones are not rerun) */
+            int i = (int)ids[j];
+            if (!(L.int8_isa[i] > 0 || L.fma_isa[i] > 0 || L.rd_isa[i] > 0)) continue;
+            fprintf(stderr, "  %-8s", vsq_isa_name((vsq_isa)i));
+            if (L.int8_isa[i] > 0) fprintf(stderr, "  int8 dot %.1f GOPS", L.int8_isa[i]);
+            if (L.fma_isa[i] > 0) fprintf(stderr, "  fp32 FMA %.1f GFLOPS", L.fma_isa[i]);
+            if (L.rd_isa[i] > 0) fprintf(stderr, "  read %.1f GB/s", L.rd_isa[i]);
+            fprintf(stderr, "\n");
+        }
         bcase lim = {"limits", "", "-", "-", 0, 0, 0};
         record(&js, &first, &lim, "machine", tlist[ti], vsq_isa_name(vsq_isa_active()), 1.0,
                L.peak_int8 * 1e9, L.mem_gbps * 1e9, 0, 0, L.peak_int8, &L);
