@@ -43,9 +43,15 @@ for t in sorted({r["threads"] for r in recs}):
     if lim:
         l = lim[0]
         L.append(f"\n## {t} thread(s)\n")
-        L.append(f"Limits: STREAM-like read **{l['mem_gbps']:.1f} GB/s**; int8 dot "
-                 f"(vpmaddubsw+vpmaddwd) **{l['peak_gops']:.1f} GOPS**; vpmaddwd "
-                 f"{l['peak_madd16_gops']:.1f} GOPS; fp32 FMA {l['peak_fma_gflops']:.1f} GFLOPS.\n")
+        L.append(f"Limits: read **{l['mem_gbps']:.1f} GB/s** ({l.get('mem_reader', 'plain loop')}); "
+                 f"int8 dot ({l.get('peak_int8_what', 'vpmaddubsw+vpmaddwd')}) "
+                 f"**{l['peak_gops']:.1f} GOPS**; vpmaddwd "
+                 f"{l['peak_madd16_gops']:.1f} GOPS; fp32 FMA {l['peak_fma_gflops']:.1f} GFLOPS; "
+                 f"isa {l['isa']} (available: {', '.join(l.get('isas', []))}).\n")
+        per = [f"{k}: {v:.1f}" for k, v in l.items() if k.startswith(("peak_int8_", "peak_fma_", "read_"))
+               and k != "peak_fma_gflops" and isinstance(v, (int, float))]
+        if per:
+            L.append("Every loop and reader measured: " + "; ".join(per) + ".\n")
     L.append("| kernel | fmt | m | n | k | isa | GOPS | GB/s | vs_ref | vs_blas | %peak | %mem |")
     L.append("|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
     for r in recs:

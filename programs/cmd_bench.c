@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bert_cli.h" /* bert_run_cpu: the CPU model name */
 #include "cli.h"
 #include "vsq/bench.h"
 #include "vsq/kernels.h"
@@ -72,6 +73,8 @@ static float *rand_f(size_t n, unsigned seed) {
 
 /* ---- machine limits ---- */
 static double g_sink;
+/* The CPU model and the available ISAs (JSON array body), for every record. */
+static char g_cpu[160], g_isas[128];
 /* Sum of a[0..n) (n a multiple of 8 per thread chunk). With `prefetch`,
  * lines 1.5 KiB ahead are requested by software as the GEMV kernels do:
  * on this CPU that raises one thread's sequential read rate by ~25 %
@@ -91,38 +94,68 @@ static double peak_once(double (*fn)(long), long iters, int threads) {
     o += fn(iters);
     return o;
 }
-/* AVX2 8-stream read over each thread's share (a multiple of 128 floats). */
-static double read_avx2(const double *a, size_t n, int threads) {
+/* An ISA's reader (isa_table.h) over each thread's share (a multiple of
+ * 512 floats). */
+static double read_isa(float (*rd)(const float *, size_t), const double *a, size_t n, int threads) {
     const float *f = (const float *)a;
-    size_t nf = 2 * n, share = nf / (size_t)threads / 128 * 128;
+    size_t nf = 2 * n, share = nf / (size_t)threads / 512 * 512;
     double tot = 0;
 #pragma omp parallel num_threads(threads) reduction(+ : tot)
-    tot += vsq_read_f32(f + (size_t)omp_get_thread_num() * share, share);
+    tot += rd(f + (size_t)omp_get_thread_num() * share, share);
     return tot;
 }
 
+/* The ISAs this CPU runs, lowest first (ids). */
+static int isa_ids(vsq_isa *out) {
+    static const vsq_isa order[] = {VSQ_ISA_REF, VSQ_ISA_AVX2, VSQ_ISA_AVXVNNI, VSQ_ISA_AVX512};
+    int n = 0;
+    for (int i = 0; i < 4; i++)
+        if (vsq_isa_available(order[i])) out[n++] = order[i];
+    return n;
+}
+
+/* Every limit measured, and the best of them for the active ISA. */
+typedef struct {
+    int threads;
+    double mem_gbps, peak_int8, peak_madd16, peak_fma;
+    const char *int8_what, *mem_what;
+    /* each reader and each loop (0: not available on this CPU) */
+    double rd_plain, rd_prefetch, rd_isa[4];
+    double int8_isa[4], fma_isa[4]; /* by vsq_isa id, only where the ISA has its own loop */
+} limits;
+
 /* The read-bandwidth limit: the fastest of a plain loop, the same loop
- * with software prefetch, and (AVX2 CPUs) 8 interleaved streams of
- * 256-bit loads. */
-static double mem_read_gbps(int threads, size_t bytes) {
+ * with software prefetch, and every ISA's reader (AVX2: 8 interleaved
+ * streams of 256-bit loads; AVX-512: 8 streams of zmm loads with software
+ * prefetch). */
+static void mem_read(limits *L, size_t bytes) {
+    int threads = L->threads;
     size_t n = bytes / sizeof(double);
     double *a = aligned_alloc(64, n * sizeof *a);
-    if (!a) return 0;
+    if (!a) return;
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (size_t i = 0; i < n; i++) a[i] = (double)(i & 1023);
     double t, best;
-    TIME_BEST(best, 0.5, 4, g_sink += read_once(a, n, threads, 0));
-    TIME_BEST(t, 0.5, 4, g_sink += read_once(a, n, threads, 1));
-    if (t < best) best = t;
     double sz = (double)n * sizeof(double);
-    if (vsq_isa_available(VSQ_ISA_AVX2)) {
-        TIME_BEST(t, 0.5, 4, g_sink += read_avx2(a, n, threads));
-        size_t share = 2 * n / (size_t)threads / 128 * 128;
+    TIME_BEST(best, 0.5, 4, g_sink += read_once(a, n, threads, 0));
+    L->rd_plain = sz / best / 1e9;
+    L->mem_what = "plain loop";
+    TIME_BEST(t, 0.5, 4, g_sink += read_once(a, n, threads, 1));
+    L->rd_prefetch = sz / t / 1e9;
+    if (t < best) best = t, L->mem_what = "loop + prefetch";
+    vsq_isa ids[4];
+    int ni = isa_ids(ids);
+    for (int i = 0; i < ni; i++) {
+        vsq_isa_probes o;
+        if (vsq_isa_probes_get(ids[i], &o) || !o.read) continue; /* inherited: measured already */
+        TIME_BEST(t, 0.5, 4, g_sink += read_isa(o.read, a, n, threads));
+        size_t share = 2 * n / (size_t)threads / 512 * 512;
         t = t * sz / ((double)share * threads * sizeof(float)); /* as if all bytes were read */
-        if (t < best) best = t;
+        L->rd_isa[ids[i]] = sz / t / 1e9;
+        if (t < best) best = t, L->mem_what = o.isa;
     }
     free(a);
-    return sz / best / 1e9;
+    L->mem_gbps = sz / best / 1e9;
 }
 
 static double peak_loop(double (*fn)(long), int threads) {
@@ -131,11 +164,6 @@ static double peak_loop(double (*fn)(long), int threads) {
     TIME_BEST(best, 0.2, 3, ops = peak_once(fn, iters, threads));
     return ops / best / 1e9;
 }
-
-typedef struct {
-    int threads;
-    double mem_gbps, peak_int8, peak_madd16, peak_fma;
-} limits;
 
 /* ---- one benchmark case ---- */
 typedef struct {
@@ -152,12 +180,25 @@ static void record(sbuf *js, int *first, const bcase *c, const char *fmt, int th
               "\"threads\": %d, \"isa\": \"%s\", \"seconds\": %.6g, \"gops\": %.4g, \"gbps\": %.4g, "
               "\"ref_gops\": %.4g, \"openblas_gops\": %.4g, \"vs_ref\": %.4g, \"vs_openblas\": %.4g, "
               "\"peak_gops\": %.4g, \"peak_madd16_gops\": %.4g, \"peak_fma_gflops\": %.4g, "
-              "\"mem_gbps\": %.4g, \"pct_peak\": %.2f, \"pct_mem\": %.2f}",
+              "\"mem_gbps\": %.4g, \"pct_peak\": %.2f, \"pct_mem\": %.2f, \"cpu\": \"%s\", "
+              "\"isas\": [%s]",
               *first ? "" : ",", c->kernel, fmt, c->m, c->n, c->k, threads, isa, secs, gops, gbps,
               ref_gops, blas_gops, ref_gops > 0 ? gops / ref_gops : 0.0,
               blas_gops > 0 ? gops / blas_gops : 0.0, peak, L->peak_madd16, L->peak_fma,
               L->mem_gbps, peak > 0 ? 100.0 * gops / peak : 0.0,
-              L->mem_gbps > 0 ? 100.0 * gbps / L->mem_gbps : 0.0);
+              L->mem_gbps > 0 ? 100.0 * gbps / L->mem_gbps : 0.0, g_cpu, g_isas);
+    if (!strcmp(c->kernel, "limits")) { /* every loop and reader behind the limits */
+        sb_printf(js, ", \"peak_int8_what\": \"%s\", \"mem_reader\": \"%s\", "
+                      "\"read_plain_gbps\": %.4g, \"read_prefetch_gbps\": %.4g",
+                  L->int8_what, L->mem_what, L->rd_plain, L->rd_prefetch);
+        for (int i = 0; i < 4; i++) {
+            const char *nm = vsq_isa_name((vsq_isa)i);
+            if (L->rd_isa[i] > 0) sb_printf(js, ", \"read_%s_gbps\": %.4g", nm, L->rd_isa[i]);
+            if (L->int8_isa[i] > 0) sb_printf(js, ", \"peak_int8_%s_gops\": %.4g", nm, L->int8_isa[i]);
+            if (L->fma_isa[i] > 0) sb_printf(js, ", \"peak_fma_%s_gflops\": %.4g", nm, L->fma_isa[i]);
+        }
+    }
+    sb_printf(js, "}");
     *first = 0;
     fprintf(stderr, "%-9s %-28s m=%-5zu n=%-5zu k=%-5zu t=%d  %8.2f GOPS %7.2f GB/s  x%.1f ref  x%.2f blas\n",
             c->kernel, fmt, c->m, c->n, c->k, threads, gops, gbps,
@@ -319,6 +360,32 @@ static int selected(const char *only, const char *kernel, const char *label, con
     return strstr(d, only) != NULL;
 }
 
+/* Each ISA's own int8-dot and FMA loops (not the inherited ones), then the
+ * limits of the active ISA: the best loop of its fallback chain (its
+ * kernels may use any instruction of the ISAs below it). */
+static void measure_peaks(limits *L) {
+    vsq_isa ids[4];
+    int ni = isa_ids(ids);
+    for (int i = 0; i < ni; i++) {
+        vsq_isa_probes o;
+        if (vsq_isa_probes_get(ids[i], &o)) continue;
+        if (o.peak_int8) L->int8_isa[ids[i]] = peak_loop(o.peak_int8, L->threads);
+        if (o.peak_fma) L->fma_isa[ids[i]] = peak_loop(o.peak_fma, L->threads);
+    }
+    if (vsq_isa_available(VSQ_ISA_AVX2)) L->peak_madd16 = peak_loop(vsq_peak_madd16_avx2, L->threads);
+    vsq_isa chain[4];
+    int nc = vsq_isa_chain(chain);
+    for (int c = 0; c < nc; c++) {
+        vsq_isa_probes o;
+        vsq_isa_probes_get(chain[c], &o);
+        if (L->int8_isa[chain[c]] > L->peak_int8) {
+            L->peak_int8 = L->int8_isa[chain[c]];
+            L->int8_what = o.peak_int8_what;
+        }
+        if (L->fma_isa[chain[c]] > L->peak_fma) L->peak_fma = L->fma_isa[chain[c]];
+    }
+}
+
 static int cmd_bench_run(int argc, char **argv) {
     const char *json = NULL, *tl = NULL, *only = NULL;
     int quick = 0;
@@ -351,7 +418,22 @@ static int cmd_bench_run(int argc, char **argv) {
     sbuf js = {0};
     int first = 1;
     sb_printf(&js, "[");
-    fprintf(stderr, "vsq bench: isa %s (VSQ_ISA to force), %s\n", vsq_isa_name(vsq_isa_active()),
+    bert_run_cpu(g_cpu, sizeof g_cpu);
+    for (char *p = g_cpu; *p; p++)
+        if (*p == '"' || *p == '\\' || (unsigned char)*p < 32) *p = ' '; /* JSON-safe */
+    {
+        char names[96], *items[8];
+        vsq_isa_list_available(names, sizeof names, ",");
+        int n = cli_split_commas(names, items, 8);
+        g_isas[0] = 0;
+        for (int i = 0; i < n; i++)
+            snprintf(g_isas + strlen(g_isas), sizeof g_isas - strlen(g_isas), "%s\"%s\"",
+                     i ? ", " : "", items[i]);
+    }
+    char isas_h[96];
+    vsq_isa_list_available(isas_h, sizeof isas_h, " ");
+    fprintf(stderr, "vsq bench: %s; isa %s (available: %s; VSQ_ISA to force), %s\n", g_cpu,
+            vsq_isa_name(vsq_isa_active()), isas_h,
 #ifdef VSQ_HAVE_BLAS
             "OpenBLAS baseline"
 #else
@@ -402,20 +484,27 @@ static int cmd_bench_run(int argc, char **argv) {
                                       "descriptions are printed by a run without --only)", only);
     }
     for (int ti = 0; ti < nt && rc == CLI_OK; ti++) {
-        limits L = {tlist[ti], 0, 0, 0, 0};
-        L.mem_gbps = mem_read_gbps(tlist[ti], quick ? (size_t)128 << 20 : (size_t)512 << 20);
-        if (vsq_isa_available(VSQ_ISA_AVX2)) {
-            /* int8-dot limit: vpdpbusd where VNNI exists, else vpmaddubsw+vpmaddwd */
-            L.peak_int8 = vsq_isa_available(VSQ_ISA_AVX512) ? peak_loop(vsq_peak_vnni_avx512, tlist[ti])
-                                                            : peak_loop(vsq_peak_int8_avx2, tlist[ti]);
-            L.peak_madd16 = peak_loop(vsq_peak_madd16_avx2, tlist[ti]);
-            L.peak_fma = peak_loop(vsq_peak_fma_avx2, tlist[ti]);
-        }
-        fprintf(stderr, "threads %d: read %.1f GB/s, int8 dot (%s) %.1f GOPS, "
+        limits L;
+        memset(&L, 0, sizeof L);
+        L.threads = tlist[ti];
+        L.int8_what = "-";
+        mem_read(&L, quick ? (size_t)128 << 20 : (size_t)512 << 20);
+        measure_peaks(&L);
+        fprintf(stderr, "threads %d: read %.1f GB/s (%s), int8 dot %.1f GOPS (%s), "
                         "vpmaddwd %.1f GOPS, fp32 FMA %.1f GFLOPS\n",
-                tlist[ti], L.mem_gbps,
-                vsq_isa_available(VSQ_ISA_AVX512) ? "vpdpbusd" : "vpmaddubsw+vpmaddwd", L.peak_int8,
-                L.peak_madd16, L.peak_fma);
+                tlist[ti], L.mem_gbps, L.mem_what, L.peak_int8, L.int8_what, L.peak_madd16,
+                L.peak_fma);
+        vsq_isa ids[4];
+        int nids = isa_ids(ids);
+        for (int j = 0; j < nids; j++) { /* each ISA's own loops (inherited ones are not rerun) */
+            int i = (int)ids[j];
+            if (!(L.int8_isa[i] > 0 || L.fma_isa[i] > 0 || L.rd_isa[i] > 0)) continue;
+            fprintf(stderr, "  %-8s", vsq_isa_name((vsq_isa)i));
+            if (L.int8_isa[i] > 0) fprintf(stderr, "  int8 dot %.1f GOPS", L.int8_isa[i]);
+            if (L.fma_isa[i] > 0) fprintf(stderr, "  fp32 FMA %.1f GFLOPS", L.fma_isa[i]);
+            if (L.rd_isa[i] > 0) fprintf(stderr, "  read %.1f GB/s", L.rd_isa[i]);
+            fprintf(stderr, "\n");
+        }
         bcase lim = {"limits", "", "-", "-", 0, 0, 0};
         record(&js, &first, &lim, "machine", tlist[ti], vsq_isa_name(vsq_isa_active()), 1.0,
                L.peak_int8 * 1e9, L.mem_gbps * 1e9, 0, 0, L.peak_int8, &L);
@@ -448,4 +537,7 @@ const cli_command cmd_bench = {
     "  --threads L   comma-separated thread counts (default: 1 and all cores)\n"
     "  --only TEXT   run only cases whose description \"KERNEL LABEL WFMT MxNxK\" contains\n"
     "                TEXT (e.g. \"gemv W4A8\", \"16384\", \"quantize_w\"); limits always run\n"
-    "  VSQ_ISA=ref|avx2|avx512 forces a kernel variant; OPENBLAS_CORETYPE picks BLAS kernels.\n"};
+    "  Every record carries the CPU model (cpu), the ISA used (isa) and the available ones\n"
+    "  (isas); the \"limits\" record lists each peak loop and reader behind the limits.\n"
+    "  VSQ_ISA=ref|avx2|avxvnni|avx512 forces a kernel variant; OPENBLAS_CORETYPE picks BLAS\n"
+    "  kernels.\n"};

@@ -4,6 +4,8 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "vsq/kernels.h"
+#include "vsq_commit.h" /* generated: VSQ_GIT_COMMIT */
 
 static const cli_command *const commands[] = {
     &cmd_gen, &cmd_fakequant, &cmd_quantize, &cmd_dequantize, &cmd_stats, &cmd_calib,
@@ -26,6 +28,8 @@ static void print_help(void) {
            VSQ_VERSION_STRING);
     for (size_t i = 0; i < n_commands; i++)
         printf("  %-12s %s\n", commands[i]->name, commands[i]->summary);
+    printf("\nvsq --version prints the version, the commit built from, and the kernel ISA in\n"
+           "use with the available ones (VSQ_ISA=ref|avx2|avxvnni|avx512 forces one).\n");
     printf("\nFormat specs (ELEM:GRAN[:SCALE][:CALIB]) are described in docs/formats.md,\n"
            "e.g. int4:v16:s6, uint8:pt:fp32:entropy, int8:pc, int4:v32:e8m0.\n");
 }
@@ -37,7 +41,11 @@ int main(int argc, char **argv) {
         return argc < 2 ? CLI_BADINPUT : CLI_OK;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("vsq %s\n", VSQ_VERSION_STRING);
+        char isas[128];
+        vsq_isa_list_available(isas, sizeof isas, " ");
+        printf("vsq %s%s%s\nisa: %s (available: %s; VSQ_ISA to force)\n", VSQ_VERSION_STRING,
+               VSQ_GIT_COMMIT[0] ? " commit " : "", VSQ_GIT_COMMIT, vsq_isa_name(vsq_isa_active()),
+               isas);
         return CLI_OK;
     }
     for (size_t i = 0; i < n_commands; i++) {

@@ -1,11 +1,13 @@
-/* The AVX-512 VNNI micro-kernels (src/kernels/x86/vnni_avx512.c), compiled
- * against SIMDe's portable intrinsics (tests/avx512_emu.c), against the
+/* The AVX-512 VNNI micro-kernels (src/kernels/x86/vnni_avx512.c) and the
+ * AVX-VNNI GEMV (src/kernels/x86/gemv8_avxvnni.c), compiled against SIMDe's
+ * portable intrinsics (tests/avx512_emu.c, tests/avxvnni_emu.c), against the
  * reference: GEMV (m < 4) and GEMM panel kernels must give vsq_gemm_ref's
  * int64 accumulators bit for bit for every weight container (3/4/6/8-bit,
  * intN / intNf / uintN), V = 16/32/64, odd K and N, extreme codes and
  * scales; and vsqk_gemv8_prepare must refuse what the path cannot do.
  * This checks the kernels' logic on any CPU; on an AVX-512 VNNI CPU the
- * native build also runs in test_kernels and test_gemv8 (VSQ_ISA=avx512). */
+ * native build also runs in test_kernels and test_gemv8 (VSQ_ISA=avx512,
+ * VSQ_ISA=avxvnni). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +25,8 @@
 #ifndef VSQ_NO_SIMDE
 void vsqk_gemv8_avx512emu(const vsq_packed_a *a, const vsq_packed_w *w, size_t p0, size_t p1,
                           void *out, const vsqk_gemv8 *g);
+void vsqk_gemv8_avxvnniemu(const vsq_packed_a *a, const vsq_packed_w *w, size_t p0, size_t p1,
+                           void *out, const vsqk_gemv8 *g);
 void vsqk_panel_avx512emu(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel, size_t i0,
                           size_t i1, void *out, void *scratch, const vsqk_gemv8 *g8);
 
@@ -72,12 +76,21 @@ static void drop(operands *o) {
     free(o->ref);
 }
 
-/* Emulated kernel sums for every (activation row, weight row). */
-static void emulated_sums(const operands *o, const vsqk_gemv8 *g, int64_t *got) {
+/* Emulated kernel sums for every (activation row, weight row): the
+ * AVX-512 kernels, or (vnni256) the AVX-VNNI GEMV. */
+static void emulated_sums(const operands *o, const vsqk_gemv8 *g, int64_t *got, int vnni256) {
     size_t m = o->pa.m, n = o->pw.n, np = o->pw.n_panels;
     if (m < 4) {
         int64_t *all = malloc(m * np * VSQK_NR * sizeof *all);
-        vsqk_gemv8_avx512emu(&o->pa, &o->pw, 0, np, all, g);
+        /* two calls over panel ranges, as the threaded driver makes them */
+        size_t mid = np / 2;
+        if (vnni256) {
+            vsqk_gemv8_avxvnniemu(&o->pa, &o->pw, 0, mid, all, g);
+            vsqk_gemv8_avxvnniemu(&o->pa, &o->pw, mid, np, all, g);
+        } else {
+            vsqk_gemv8_avx512emu(&o->pa, &o->pw, 0, mid, all, g);
+            vsqk_gemv8_avx512emu(&o->pa, &o->pw, mid, np, all, g);
+        }
         for (size_t i = 0; i < m; i++) memcpy(got + i * n, all + i * np * VSQK_NR, n * sizeof *got);
         free(all);
         return;
@@ -94,24 +107,38 @@ static void emulated_sums(const operands *o, const vsqk_gemv8 *g, int64_t *got) 
     free(scratch);
 }
 
-/* 1 if prepared (and then checked against the reference), 0 if refused. */
-static int check(const char *wspec, const char *aspec, size_t m, size_t n, size_t k, int extreme) {
-    operands o;
-    make(&o, wspec, aspec, m, n, k, extreme);
+/* Prepare for `isa` and, if accepted, compare the emulated sums with the
+ * reference; returns whether accepted. */
+static int check_isa(const operands *o, vsq_isa isa, const char *wspec, const char *aspec) {
     vsqk_gemv8 g;
-    int ok = vsqk_gemv8_prepare(&o.pa, &o.pw, &g, VSQ_ISA_AVX512);
+    size_t m = o->pa.m, n = o->pw.n;
+    int ok = vsqk_gemv8_prepare(&o->pa, &o->pw, &g, isa);
     if (ok) {
         int64_t *got = malloc(m * n * sizeof *got);
-        emulated_sums(&o, &g, got);
+        emulated_sums(o, &g, got, isa == VSQ_ISA_AVXVNNI);
         for (size_t i = 0; i < m * n; i++)
-            if (got[i] != o.ref[i]) {
-                fprintf(stderr, "%s x %s m=%zu n=%zu k=%zu: [%zu] %lld != ref %lld\n", wspec,
-                        aspec, m, n, k, i, (long long)got[i], (long long)o.ref[i]);
+            if (got[i] != o->ref[i]) {
+                fprintf(stderr, "%s %s x %s m=%zu n=%zu k=%zu: [%zu] %lld != ref %lld\n",
+                        vsq_isa_name(isa), wspec, aspec, m, n, o->pw.k, i, (long long)got[i],
+                        (long long)o->ref[i]);
                 fail();
             }
         free(got);
         vsqk_gemv8_free(&g);
     }
+    return ok;
+}
+
+/* 1 if prepared (and then checked against the reference), 0 if refused.
+ * GEMV shapes (m < 4) run on both the AVX-512 and the AVX-VNNI kernels,
+ * which accept the same operands; GEMM shapes only on AVX-512 (AVX-VNNI
+ * has no int8 GEMM kernel and must refuse them). */
+static int check(const char *wspec, const char *aspec, size_t m, size_t n, size_t k, int extreme) {
+    operands o;
+    make(&o, wspec, aspec, m, n, k, extreme);
+    int ok = check_isa(&o, VSQ_ISA_AVX512, wspec, aspec);
+    int ok256 = check_isa(&o, VSQ_ISA_AVXVNNI, wspec, aspec);
+    assert_int_equal(ok256, m < 4 ? ok : 0);
     drop(&o);
     return ok;
 }

@@ -56,7 +56,13 @@ static int run_case(const char *wspec, const char *aspec, size_t m, size_t n, si
     vsqk_gemv8 g;
     int taken = vsqk_gemv8_prepare(&pa, &pw, &g, VSQ_ISA_AVX2);
     vsqk_gemv8_free(&g);
-    for (int isa = 0; isa <= VSQ_ISA_AVX512; isa++) {
+    /* the vpdpbusd GEMV (AVX-VNNI, AVX-512) takes every two-level u8-scale
+     * pair with int8-range activations (no int16 lanes to overflow) */
+    if (two && m < 4 && pw.stype == VSQ_PSCALE_U8 && fa.elem != VSQ_ELEM_UINT && fa.bits <= 8) {
+        assert_true(vsqk_gemv8_prepare(&pa, &pw, &g, VSQ_ISA_AVXVNNI));
+        vsqk_gemv8_free(&g);
+    }
+    for (int isa = 0; isa <= VSQ_ISA_AVXVNNI; isa++) {
         if (!vsq_isa_available((vsq_isa)isa)) continue;
         assert_int_equal(vsq_isa_force(isa), VSQ_OK);
         for (int threads = 1; threads <= 2; threads++) {

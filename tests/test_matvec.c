@@ -35,7 +35,7 @@ static void test_bit_identical(void **state) {
         }
         for (size_t j = 0; j < cols; j++) x[j] = (float)((int)(j % 13) - 6) * 0.37f;
         for (size_t i = 0; i < rows; i++) want[i] = oracle(w + i * cols, x, cols);
-        for (int isa = 0; isa <= VSQ_ISA_AVX512; isa++) {
+        for (int isa = 0; isa <= VSQ_ISA_AVXVNNI; isa++) {
             if (!vsq_isa_available((vsq_isa)isa)) continue;
             assert_int_equal(vsq_isa_force(isa), VSQ_OK);
             for (int t = 1; t <= 2; t++) {

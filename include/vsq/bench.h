@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "vsq/kernels.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -29,12 +31,34 @@ double vsq_peak_fma_avx2(long iters);
 double vsq_peak_vnni_avx512(long iters);
 
 /* Read-bandwidth probe over a[0..n): 8 interleaved streams of 256-bit
- * loads on AVX2 CPUs when n is a multiple of 128 and `a` is 32-byte
+ * loads on AVX2 CPUs when n is a multiple of 512 and `a` is 64-byte
  * aligned, otherwise a plain loop. Either way it touches every cache line
- * of the array and returns the sum of the elements whose index is a
- * multiple of 8 (a value that depends on the data, so that the reads
- * cannot be dropped; the AVX2 path adds the first lane of every load). */
+ * and returns the sum of the elements whose index is a multiple of 8 (the
+ * first lane of every 256-bit load; summation order depends on the path),
+ * a data-dependent value, so the reads cannot be dropped. */
 float vsq_read_f32(const float *a, size_t n);
+
+/* Each ISA's own probes, as its kernel table names them (docs/kernels.md):
+ * the best int8-dot loop (with the instruction sequence it times), the fp32
+ * FMA loop and the read-bandwidth reader (n a multiple of 512 floats, `a`
+ * 64-byte aligned; returns a data-dependent value). An entry the ISA
+ * inherits from the ISA below it in the fallback chain (avx512 -> avxvnni
+ * -> avx2 -> ref) is NULL, so that each loop is measured once. */
+typedef struct {
+    const char *isa;
+    double (*peak_int8)(long iters);
+    const char *peak_int8_what;
+    double (*peak_fma)(long iters);
+    float (*read)(const float *a, size_t n);
+} vsq_isa_probes;
+
+/* Fills `out` for `isa`; returns 0, or -1 (out zeroed) when this CPU or
+ * build cannot run that ISA. */
+int vsq_isa_probes_get(vsq_isa isa, vsq_isa_probes *out);
+
+/* The ISAs in the active ISA's fallback chain, the active one first (at
+ * most 4): the kernels of the active ISA may use any of them. */
+int vsq_isa_chain(vsq_isa out[4]);
 
 #ifdef __cplusplus
 }

@@ -18,8 +18,9 @@
  * (float)(acc * (double)gamma_a * (double)gamma_w); for single-level
  * per-vector scales y agrees within fp32 rounding (sums kept in double).
  *
- * ISA: one algorithm, micro-kernels per ISA chosen at run time from CPUID;
- * the environment variable VSQ_ISA=ref|avx2|avx512 forces one.
+ * ISA: one algorithm, micro-kernels per ISA chosen at run time from CPUID
+ * (a kernel table per ISA, docs/kernels.md); the environment variable
+ * VSQ_ISA=ref|avx2|avxvnni|avx512 forces one.
  */
 #ifndef VSQ_KERNELS_H
 #define VSQ_KERNELS_H
@@ -34,15 +35,26 @@
 extern "C" {
 #endif
 
-typedef enum { VSQ_ISA_REF = 0, VSQ_ISA_AVX2 = 1, VSQ_ISA_AVX512 = 2 } vsq_isa;
+/* Kernel variants. The values are stable (they are not an order of
+ * preference: avxvnni ranks between avx2 and avx512). */
+typedef enum {
+    VSQ_ISA_REF = 0,     /* plain C */
+    VSQ_ISA_AVX2 = 1,    /* AVX2 + FMA + F16C + BMI2 */
+    VSQ_ISA_AVX512 = 2,  /* AVX-512 F/BW/VL/DQ + VNNI (512-bit vpdpbusd) */
+    VSQ_ISA_AVXVNNI = 3  /* AVX2 + AVX-VNNI (256-bit VEX vpdpbusd: Alder Lake, Zen 5, ...) */
+} vsq_isa;
 
 const char *vsq_isa_name(vsq_isa isa);
 /* 1 if the CPU (and this build) can run that variant. */
 int vsq_isa_available(vsq_isa isa);
 /* Variant in use: the forced one (vsq_isa_force or VSQ_ISA), else the best. */
 vsq_isa vsq_isa_active(void);
-/* Force a variant (-1: back to automatic / VSQ_ISA). Fails if unavailable. */
+/* Force a variant (-1: back to automatic / VSQ_ISA). Fails if unavailable.
+ * Visible to every thread (later kernel calls on any thread use it). */
 vsq_status vsq_isa_force(int isa);
+/* The available variants' names, lowest first, joined by sep, into buf
+ * (always terminated when cap > 0); returns the full length. */
+size_t vsq_isa_list_available(char *buf, size_t cap, const char *sep);
 
 typedef enum {
     VSQ_PSCALE_U8 = 0,  /* two-level integer scale, M <= 8  */

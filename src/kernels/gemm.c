@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels_internal.h"
+#include "isa_table.h"
 
 #define VSQK_MC 96
 
@@ -95,7 +95,8 @@ vsq_status vsq_gemm_packed(const vsq_packed_a *a, const vsq_packed_w *w, float *
     vsq_status st0 = check_packed(a, w);
     if (st0) return st0;
     int two = a->two_level;
-    vsqk_panel_fn fn = vsqk_select_panel();
+    const vsqk_isa_ops *ops = vsqk_ops();
+    vsqk_panel_fn fn = ops->panel;
     /* SIMD kernels sum exact integers in double: need |sum| < 2^53. */
     if (two && fn != vsqk_panel_ref && acc_log2(a, w) >= 52.0) fn = vsqk_panel_ref;
     size_t m = a->m, n = w->n, np = w->n_panels;
@@ -104,23 +105,22 @@ vsq_status vsq_gemm_packed(const vsq_packed_a *a, const vsq_packed_w *w, float *
     int nt = threads > 0 ? threads : omp_get_max_threads();
     if ((size_t)nt > np * ((m + mc - 1) / mc)) nt = (int)(np * ((m + mc - 1) / mc));
     if (nt < 1) nt = 1;
-    /* int8 paths: AVX-512 VNNI (GEMV and GEMM), else AVX2 (GEMV) */
+    /* int8 paths from the kernel table: the int8 panel kernel (m >= 4) or
+     * GEMV (m < 4) of the active ISA, else of the next lower one whose
+     * exactness rules accept these operands (e.g. AVX2's for fp16 scales) */
     vsqk_gemv8 g8;
     const vsqk_gemv8 *g8p = NULL;
-    vsq_isa isa = vsq_isa_active();
-    if (fn != vsqk_panel_ref && isa == VSQ_ISA_AVX512 && vsqk_gemv8_prepare(a, w, &g8, isa)) {
-        if (m >= 4) {
-            fn = vsqk_panel_avx512;
+    for (const vsqk_isa_ops *o = ops; o && fn != vsqk_panel_ref; o = vsqk_ops_lower(o)) {
+        if (m >= 4 && o->panel8 && vsqk_gemv8_prepare(a, w, &g8, o->panel8_isa)) {
+            fn = o->panel8;
             g8p = &g8;
-        } else {
-            vsq_status st = gemv8_run(a, w, &g8, y, acc, nt, vsqk_gemv8_avx512);
+            break;
+        }
+        if (m < 4 && o->gemv8 && vsqk_gemv8_prepare(a, w, &g8, o->gemv8_isa)) {
+            vsq_status st = gemv8_run(a, w, &g8, y, acc, nt, o->gemv8);
             vsqk_gemv8_free(&g8);
             return st;
         }
-    } else if (fn != vsqk_panel_ref && vsqk_gemv8_prepare(a, w, &g8, VSQ_ISA_AVX2)) {
-        vsq_status st = gemv8_run(a, w, &g8, y, acc, nt, vsqk_gemv8_avx2);
-        vsqk_gemv8_free(&g8);
-        return st;
     }
     int bad = 0;
 #pragma omp parallel num_threads(nt)

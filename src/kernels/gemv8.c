@@ -67,7 +67,8 @@ static int supported(const vsq_packed_a *a, const vsq_packed_w *w, vsq_isa isa, 
     if (w->kp != a->kp || a->vec_len != w->vec_len || !a->fmt.bits) return 0;
     if (a->fmt.elem == VSQ_ELEM_UINT ? a->fmt.bits > 7 : a->fmt.bits > 8) return 0;
     if (ca > 128) return 0;
-    if (isa == VSQ_ISA_AVX512) /* vpdpbusd: u8 x s8 summed in int32, no saturation */
+    if (isa == VSQ_ISA_AVXVNNI && a->m >= 4) return 0; /* AVX-VNNI: GEMV only */
+    if (isa == VSQ_ISA_AVX512 || isa == VSQ_ISA_AVXVNNI) /* vpdpbusd: u8 x s8 in int32, no saturation */
         return 16.0 * (w->max_code ? w->max_code : 1) * ca * (w->max_scale ? w->max_scale : 1) <=
                INT32_LIM;
     if (isa != VSQ_ISA_AVX2 || a->m >= 4) return 0; /* AVX2: GEMV only */

@@ -1,5 +1,6 @@
 /* Reference kernels for ggml's Q4_1 / Q8_0 blocks (ggml_quants.h). */
 #include "kernels/ggml_quants.h"
+#include "kernels/isa_table.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -76,10 +77,8 @@ float vsq_vec_dot_q8_0_q8_0(const uint8_t *w, const uint8_t *a, size_t n) {
     return sum;
 }
 
-/* The AVX2 dot products whenever the kernel dispatch has the AVX2 (or
- * AVX-512) variants active: its CPU check covers AVX2, FMA and F16C, and
- * VSQ_ISA=ref turns both off together. */
-static int use_avx2(void) { return vsq_isa_active() != VSQ_ISA_REF; }
+/* The block dots come from the active kernel table (the AVX2 ones on
+ * every x86 table, VSQ_ISA=ref the reference). */
 
 int vsq_ggml_matvec(int type, const uint8_t *w, const float *x, float *y, size_t rows, size_t n,
                     uint8_t *aq, int threads) {
@@ -88,11 +87,11 @@ int vsq_ggml_matvec(int type, const uint8_t *w, const float *x, float *y, size_t
     if (type == VSQ_GGML_Q4_1) {
         vsq_quantize_row_q8_1(x, aq, n);
         row_bytes = n / GGML_QK * 20;
-        dot = use_avx2() ? vsq_vec_dot_q4_1_q8_1_avx2 : vsq_vec_dot_q4_1_q8_1;
+        dot = vsqk_ops()->vec_dot_q4_1_q8_1;
     } else if (type == VSQ_GGML_Q8_0) {
         vsq_quantize_row_q8_0(x, aq, n);
         row_bytes = n / GGML_QK * 34;
-        dot = use_avx2() ? vsq_vec_dot_q8_0_q8_0_avx2 : vsq_vec_dot_q8_0_q8_0;
+        dot = vsqk_ops()->vec_dot_q8_0_q8_0;
     } else {
         return -1;
     }

@@ -26,7 +26,7 @@ double vsqk_scale_get(const uint8_t *p, vsq_pscale t, size_t idx);
  *   c8[i*kp + e]      the code as int8;
  *   corr[i*kp/2 + t]  AVX2: -off * (c8[2t] + c8[2t+1]): added to the
  *                     pairwise u*a sums, it turns them into code*a sums;
- *   corr4[i*kp/4 + l] AVX-512: -off * (sum of c8[4l..4l+3]), the starting
+ *   corr4[i*kp/4 + l] AVX-512, AVX-VNNI: -off * (sum of c8[4l..4l+3]), the starting
  *                     value of each vpdpbusd lane, for the same reason;
  *   sap[i*kp/4 + l]   per chunk, 16 int32 lanes: the integer scale sa of
  *                     the vector that lane l's 4 elements belong to;
@@ -34,7 +34,8 @@ double vsqk_scale_get(const uint8_t *p, vsq_pscale t, size_t idx);
  *                     a chunk over the int16 lanes of half h (elements
  *                     32h..32h+31).
  * Built by gemm.c only when the path is exact (see vsqk_gemv8_prepare):
- * on AVX2 for GEMV shapes (m < 4), on AVX-512 VNNI for GEMV and GEMM. */
+ * on AVX2 and AVX-VNNI for GEMV shapes (m < 4), on AVX-512 VNNI for GEMV
+ * and GEMM. */
 typedef struct {
     int8_t *c8;
     int16_t *corr;
@@ -61,8 +62,9 @@ void vsqk_panel_ref(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel, 
 void vsqk_panel_avx2(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel, size_t i0,
                      size_t i1, void *out, void *scratch, const vsqk_gemv8 *g8);
 
-/* 1 if (a, w) can use the int8 path of `isa` (VSQ_ISA_AVX2: GEMV only;
- * VSQ_ISA_AVX512: GEMV and GEMM) exactly; then fills g (free with
+/* 1 if (a, w) can use the int8 path of `isa` (VSQ_ISA_AVX2 and
+ * VSQ_ISA_AVXVNNI: GEMV only; VSQ_ISA_AVX512: GEMV and GEMM) exactly;
+ * then fills g (free with
  * vsqk_gemv8_free). Otherwise g is zeroed and 0 is returned. */
 int vsqk_gemv8_prepare(const vsq_packed_a *a, const vsq_packed_w *w, vsqk_gemv8 *g, vsq_isa isa);
 void vsqk_gemv8_free(vsqk_gemv8 *g);
@@ -108,16 +110,13 @@ void vsqk_tls_release(void);
 /* Bytes held by all threads' scratch buffers. */
 size_t vsqk_tls_live_bytes(void);
 
-/* Kernel for the active ISA (NULL entries fall back to ref). */
-vsqk_panel_fn vsqk_select_panel(void);
-
-/* Register-only peak loops (peak_avx2.c; AVX2 CPUs only): return ops done. */
+/* Register-only peak loops (peak_*.c; call only where the ISA is
+ * available, through the kernel tables): return ops done. */
 double vsqk_peak_int8_avx2(long iters);
 double vsqk_peak_madd16_avx2(long iters);
 double vsqk_peak_fma_avx2(long iters);
 double vsqk_peak_vnni_avx512(long iters); /* AVX-512 VNNI CPUs only */
-float vsqk_read_avx2(const float *a, size_t n); /* n % 128 == 0, a 32-byte aligned */
-vsqk_qrow_fn vsqk_select_qrow(void);
+float vsqk_read_avx2(const float *a, size_t n); /* n % 512 == 0, a 64-byte aligned */
 
 /* fp32 mat-vec (matvec_f32*.c): one row's fixed-order dot, and rows
  * r0..r1-1 on AVX2 with the same operations in the same order. */

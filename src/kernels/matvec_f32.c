@@ -6,7 +6,7 @@
  * (more reads in flight) with 256-bit registers. */
 #include <omp.h>
 
-#include "kernels_internal.h"
+#include "isa_table.h"
 
 float vsqk_dot8_ref(const float *w, const float *x, size_t cols) {
     size_t c8 = cols & ~(size_t)7;
@@ -18,13 +18,14 @@ float vsqk_dot8_ref(const float *w, const float *x, size_t cols) {
     return v;
 }
 
-static void rows_ref(const float *w, const float *x, float *y, size_t r0, size_t r1, size_t cols) {
+void vsqk_matvec_rows_ref(const float *w, const float *x, float *y, size_t r0, size_t r1,
+                          size_t cols) {
     for (size_t i = r0; i < r1; i++) y[i] = vsqk_dot8_ref(w + i * cols, x, cols);
 }
 
 void vsq_matvec_f32(const float *w, const float *x, float *y, size_t rows, size_t cols,
                     int threads) {
-    int avx2 = vsq_isa_active() != VSQ_ISA_REF;
+    vsqk_matvec_rows_fn rows_fn = vsqk_ops()->matvec_rows;
     int nt = threads > 0 ? threads : omp_get_max_threads();
     size_t blk = 64, nb = (rows + blk - 1) / blk;
     /* below ~256K weights forking threads costs more than it saves */
@@ -32,7 +33,6 @@ void vsq_matvec_f32(const float *w, const float *x, float *y, size_t rows, size_
 #pragma omp parallel for schedule(static) num_threads(nt) if (par)
     for (size_t b = 0; b < nb; b++) {
         size_t r0 = b * blk, r1 = r0 + blk < rows ? r0 + blk : rows;
-        if (avx2) vsqk_matvec_rows_avx2(w, x, y, r0, r1, cols);
-        else rows_ref(w, x, y, r0, r1, cols);
+        rows_fn(w, x, y, r0, r1, cols);
     }
 }

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/checked.h"
-#include "kernels_internal.h"
+#include "isa_table.h"
 #include "quant/quant_internal.h"
 #include "quantize_pack.h"
 
@@ -444,8 +444,8 @@ static void zero_pad_rows(const vsq_packed_w *p, uint8_t *panel, size_t rr0) {
 }
 
 /* One panel on the fused AVX2 path; returns 1 on a non-finite input. */
-static int qpack_panel(vsq_packed_w *out, const float *x, size_t p, void *work, int *mc,
-                       uint32_t *ms) {
+static int qpack_panel(vsqk_qpack_row_fn qrow, vsq_packed_w *out, const float *x, size_t p,
+                       void *work, int *mc, uint32_t *ms) {
     uint8_t *panel = out->data + p * out->panel_bytes;
     size_t n = out->n, k = out->k, rr = 0;
     for (; rr < VSQK_NR && p * VSQK_NR + rr < n; rr++) {
@@ -453,7 +453,7 @@ static int qpack_panel(vsq_packed_w *out, const float *x, size_t p, void *work, 
         int c;
         uint32_t s;
         const float *next = r + 1 < n ? x + (r + 1) * k : NULL;
-        if (vsqk_qpack_row_avx2(out, x + r * k, next, rr, panel, work, &out->gamma[r], &c, &s))
+        if (qrow(out, x + r * k, next, rr, panel, work, &out->gamma[r], &c, &s))
             return 1;
         if (c > *mc) *mc = c;
         if (s > *ms) *ms = s;
@@ -464,8 +464,8 @@ static int qpack_panel(vsq_packed_w *out, const float *x, size_t p, void *work, 
 
 /* Fused AVX2 path: rows straight to packed bytes (quantize_pack_avx2.c);
  * the finite check rides on the peak pass. */
-static vsq_status qpack_fast(const vsq_format *fmt, const float *x, size_t n, size_t k,
-                             vsq_packed_w *out) {
+static vsq_status qpack_fast(vsqk_qpack_row_fn qrow, const vsq_format *fmt, const float *x,
+                             size_t n, size_t k, vsq_packed_w *out) {
     vsq_status st = w_alloc(fmt, n, k, out, 0);
     if (st) return st;
     size_t wb = (vsqk_qrow_work_bytes(out->kp, out->vec_len) + 31) / 32 * 32;
@@ -477,7 +477,7 @@ static vsq_status qpack_fast(const vsq_format *fmt, const float *x, size_t n, si
         if (!work) bad = 1;
 #pragma omp for schedule(static)
         for (size_t p = 0; p < out->n_panels; p++)
-            if (work && !nonfinite) nonfinite = qpack_panel(out, x, p, work, &mc, &ms);
+            if (work && !nonfinite) nonfinite = qpack_panel(qrow, out, x, p, work, &mc, &ms);
         free(work);
     }
     out->max_code = mc;
@@ -494,7 +494,7 @@ static vsq_status qpack_fast(const vsq_format *fmt, const float *x, size_t n, si
 vsq_status vsq_quantize_pack_weights(const vsq_format *fmt, const float *x, size_t n, size_t k,
                                      vsq_packed_w *out) {
     if (!fmt || !x || !out) return vsq_error(VSQ_EINVAL, "quantize weights: null argument");
-    if (!vsqk_fast_fmt(fmt) || vsq_isa_active() == VSQ_ISA_REF)
-        return vsqk_quantize_pack_weights_ref(fmt, x, n, k, out);
-    return qpack_fast(fmt, x, n, k, out);
+    vsqk_qpack_row_fn qrow = vsqk_ops()->qpack_row; /* NULL on ref */
+    if (!vsqk_fast_fmt(fmt) || !qrow) return vsqk_quantize_pack_weights_ref(fmt, x, n, k, out);
+    return qpack_fast(qrow, fmt, x, n, k, out);
 }

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels_internal.h"
+#include "isa_table.h"
 #include "quant/quant_internal.h"
 #include "quantize_pack.h"
 
@@ -91,13 +91,14 @@ vsq_status vsq_quantize_act(const vsq_format *fmt, const float *x, size_t m, siz
  * pass also finds NaN/Inf, so the input is read once (on that error `out`
  * is reshaped but its contents are not valid). */
 /* Rows r0..r1-1 with a work buffer; returns 1 on a non-finite input. */
-static int act_rows(const vsq_format *fmt, const float *x, size_t m, size_t k, vsq_packed_a *out,
-                    size_t r0, size_t r1, void *work, int *mc, uint32_t *ms) {
+static int act_rows(vsqk_qact_row_fn qact, const vsq_format *fmt, const float *x, size_t m,
+                    size_t k, vsq_packed_a *out, size_t r0, size_t r1, void *work, int *mc,
+                    uint32_t *ms) {
     for (size_t i = r0; i < r1; i++) {
         int c = 0;
         uint32_t s = 0;
         const float *next = i + 1 < m ? x + (i + 1) * k : NULL;
-        if (vsqk_qact_row_avx2(fmt, x + i * k, next, k, out->kp, out->codes + i * out->kp,
+        if (qact(fmt, x + i * k, next, k, out->kp, out->codes + i * out->kp,
                                out->scale + i * out->n_vec, &out->gamma[i], &c, &s, work))
             return 1;
         if (c > *mc) *mc = c;
@@ -110,8 +111,8 @@ static int act_rows(const vsq_format *fmt, const float *x, size_t m, size_t k, v
  * thread scratch buffer when small); its peak pass also finds NaN/Inf, so
  * the input is read once (on that error `out` is reshaped but its
  * contents are not valid). One thread runs without an OpenMP region. */
-static vsq_status act_fast(const vsq_format *fmt, const float *x, size_t m, size_t k,
-                           vsq_packed_a *out, int nt) {
+static vsq_status act_fast(vsqk_qact_row_fn qact, const vsq_format *fmt, const float *x,
+                           size_t m, size_t k, vsq_packed_a *out, int nt) {
     size_t wb = (vsqk_qrow_work_bytes(out->kp, out->vec_len) + 31) / 32 * 32;
     int mc = 0, bad = 0, nonfinite = 0;
     uint32_t ms = 0;
@@ -119,7 +120,7 @@ static vsq_status act_fast(const vsq_format *fmt, const float *x, size_t m, size
         void *work = vsqk_tls_buffer(VSQK_TLS_QROW, wb), *owned = NULL;
         if (!work) work = owned = aligned_alloc(32, wb);
         if (!work) bad = 1;
-        else nonfinite = act_rows(fmt, x, m, k, out, 0, m, work, &mc, &ms);
+        else nonfinite = act_rows(qact, fmt, x, m, k, out, 0, m, work, &mc, &ms);
         free(owned);
     } else {
 #pragma omp parallel num_threads(nt) reduction(max : mc, ms) reduction(| : bad, nonfinite)
@@ -129,7 +130,8 @@ static vsq_status act_fast(const vsq_format *fmt, const float *x, size_t m, size
             if (!work) bad = 1;
 #pragma omp for schedule(static)
             for (size_t i = 0; i < m; i++)
-                if (work && !nonfinite) nonfinite = act_rows(fmt, x, m, k, out, i, i + 1, work, &mc, &ms);
+                if (work && !nonfinite)
+                    nonfinite = act_rows(qact, fmt, x, m, k, out, i, i + 1, work, &mc, &ms);
             free(owned);
         }
     }
@@ -157,13 +159,14 @@ vsq_status vsqk_quantize_act_t(const vsq_format *fmt, const float *x, size_t m, 
     }
     int nt = threads > 0 ? threads : omp_get_max_threads();
     if (m * k < (1u << 16) || m < 2) nt = 1;
-    if (vsq_isa_active() != VSQ_ISA_REF) {
+    const vsqk_isa_ops *ops = vsqk_ops();
+    if (ops->qact_row) {
         if ((st = vsqk_a_shape(fmt, m, k, out))) return st;
-        return act_fast(fmt, x, m, k, out, nt);
+        return act_fast(ops->qact_row, fmt, x, m, k, out, nt);
     }
     if ((st = vsq_check_finite(x, m * k, "activations")) || (st = vsqk_a_shape(fmt, m, k, out)))
         return st;
-    vsqk_qrow_fn qrow = vsqk_select_qrow();
+    vsqk_qrow_fn qrow = ops->qrow;
     int mc = 0;
     uint32_t ms = 0;
 #pragma omp parallel for schedule(static) reduction(max : mc, ms) num_threads(nt)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CLI test: vsq bench argument errors (exit 2 and a message naming the
-# problem, before any measuring) and a --only run writing the documented
-# JSON record keys.
+# problem, before any measuring), a --only run writing the documented
+# JSON record keys, and the VSQ_ISA override as vsq --version reports it.
 # usage: bench_args.sh PATH-TO-VSQ SHARED-DIR
 set -u
 vsq=$1
@@ -22,6 +22,25 @@ for key in kernel fmt m n k threads gops gbps vs_ref vs_openblas peak_gops mem_g
     grep -q "\"$key\":" "$tmp/b.json" || fail "JSON lacks key $key"
 done
 [ "$(grep -c '"kernel": "quantize_w"' "$tmp/b.json")" -eq 1 ] || fail "--only kept other cases"
+# the CPU model, the ISA used and the available ones in every record, and
+# every loop behind the limits
+for key in cpu isa isas peak_int8_what mem_reader read_plain_gbps; do
+    grep -q "\"$key\":" "$tmp/b.json" || fail "JSON lacks key $key"
+done
+grep -q '"isas": \["ref"' "$tmp/b.json" || fail "isas does not start with ref"
+
+# VSQ_ISA: an unknown name warns (naming the choices) and falls back to
+# the automatic choice; a known one is what --version reports
+expect 0 "" "$vsq" --version
+auto=$(sed -n 's/^isa: \([a-z0-9]*\) .*/\1/p' "$tmp/out")
+[ -n "$auto" ] || fail "vsq --version names no active isa: $(cat "$tmp/out")"
+grep -q "^vsq [0-9]" "$tmp/out" || fail "vsq --version lacks the version"
+grep -q "available: ref" "$tmp/out" || fail "vsq --version lacks the available ISAs"
+VSQ_ISA=bogus expect 0 "VSQ_ISA=bogus unknown (ref|avx2|avxvnni|avx512); using $auto" "$vsq" --version
+grep -q "^isa: $auto " "$tmp/out" || fail "VSQ_ISA=bogus did not fall back to $auto: $(cat "$tmp/out")"
+VSQ_ISA=ref expect 0 "" "$vsq" --version
+grep -q "^isa: ref " "$tmp/out" || fail "VSQ_ISA=ref not active: $(cat "$tmp/out")"
+[ -s "$tmp/err" ] && fail "VSQ_ISA=ref warned: $(cat "$tmp/err")"
 
 [ "$fails" -eq 0 ] && echo "bench_args: all passed"
 exit "$fails"

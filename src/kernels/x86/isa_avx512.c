@@ -1,0 +1,19 @@
+/* The AVX-512 VNNI table: vpdpbusd on zmm for the int8 GEMV and GEMM panel
+ * kernels (vnni_avx512.c; two-level u8 scales, int8-range activations),
+ * 512-bit peak loops and reader; the rest from the tables below it
+ * (avxvnni where the CPU has it, then avx2). */
+#include "kernels/isa_table.h"
+
+const vsqk_isa_ops vsqk_isa_avx512 = {
+    .id = VSQ_ISA_AVX512,
+    .name = "avx512",
+    .supported = vsqk_cpu_avx512,
+    .panel8 = vsqk_panel_avx512,
+    .panel8_isa = VSQ_ISA_AVX512,
+    .gemv8 = vsqk_gemv8_avx512,
+    .gemv8_isa = VSQ_ISA_AVX512,
+    .peak_int8 = vsqk_peak_vnni_avx512,
+    .peak_int8_what = "vpdpbusd zmm",
+    .peak_fma = vsqk_peak_fma_avx512,
+    .read = vsqk_read_avx512,
+};
