@@ -108,6 +108,10 @@ vsq_status vsq_gemm_packed(const vsq_packed_a *a, const vsq_packed_w *w, float *
     vsqk_gemv8 g8;
     const vsqk_gemv8 *g8p = NULL;
     vsq_isa isa = vsq_isa_active();
+    /* GEMM on AVX-512 VNNI: the blocked N-in-lanes int8 kernels (gemm8.c),
+     * exact int64 sums, so also where the double-sum kernels would not be */
+    if (m >= 4 && isa == VSQ_ISA_AVX512 && vsqk_g8_supported(a, w))
+        return vsqk_g8_gemm(a, w, y, acc, threads, vsqk_g8_pack_b_avx512, vsqk_g8_block_avx512);
     if (fn != vsqk_panel_ref && isa == VSQ_ISA_AVX512 && vsqk_gemv8_prepare(a, w, &g8, isa)) {
         if (m >= 4) {
             fn = vsqk_panel_avx512;
