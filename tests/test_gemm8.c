@@ -26,7 +26,7 @@
 
 #ifndef VSQ_NO_SIMDE
 void vsqk_g8_pack_b_avx512emu(const vsq_packed_w *w, size_t group, uint8_t *dst);
-void vsqk_g8_block_avx512emu(const vsqk_g8_ablock *ab, const uint8_t *b, int64_t *out);
+void vsqk_g8_block_avx512emu(const vsqk_g8_ablock *ab, const uint8_t *b, const vsqk_g8_out *o);
 #endif
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;

@@ -10,10 +10,10 @@
  * is not blocked: a group (kp / V * VSQK_G8_VBYTES bytes, 160 KiB at
  * K = 4096) stays in L2 while the block's rows stream over it, and the
  * sums never leave registers. MC is chosen so that the activation block,
- * one weight group and the block's sums fit one thread scratch buffer
+ * and one weight group fit one thread scratch buffer
  * (1 MiB, well inside L2), so a call allocates nothing after the first.
  * OpenMP splits the items statically (contiguous items share activation
- * blocks). Finalization is vsq_gemm_ref's:
+ * blocks). The micro-kernels finalize as vsq_gemm_ref does:
  * y = (float)((double)acc * ((double)gamma_a * (double)gamma_w)). */
 #include <omp.h>
 #include <stdint.h>
@@ -75,7 +75,7 @@ vsq_status vsqk_g8_gemm(const vsq_packed_a *a, const vsq_packed_w *w, float *y, 
     const size_t m = a->m, n = w->n, kp = a->kp, nvec = a->n_vec;
     const int V = w->vec_len;
     const size_t gbytes = nvec * VSQK_G8_VBYTES(V);
-    const size_t rowbytes = kp + nvec * (sizeof(int32_t) + sizeof(int64_t)) + VSQK_G8_NR * 8;
+    const size_t rowbytes = kp + nvec * (sizeof(int32_t) + sizeof(int64_t));
     size_t budget = G8_BUDGET > gbytes + 64 * rowbytes ? G8_BUDGET : gbytes + 64 * rowbytes;
     size_t mc = (budget - gbytes - 4 * 64) / rowbytes / VSQK_G8_MR * VSQK_G8_MR;
     size_t mpad = (m + VSQK_G8_MR - 1) / VSQK_G8_MR * VSQK_G8_MR;
@@ -84,11 +84,10 @@ vsq_status vsqk_g8_gemm(const vsq_packed_a *a, const vsq_packed_w *w, float *y, 
     const size_t ngroups = (n + VSQK_G8_NR - 1) / VSQK_G8_NR;
     const size_t nbi = (m + mc - 1) / mc, nbj = (ngroups + G8_NC_GROUPS - 1) / G8_NC_GROUPS;
     const size_t items = nbi * nbj;
-    /* scratch: weight group | codes | corr | sa | sums */
+    /* scratch: weight group | codes | corr | sa */
     const size_t o_c8 = up64(gbytes), o_corr = o_c8 + up64(mc * kp),
                  o_sa = o_corr + up64(mc * nvec * sizeof(int32_t)),
-                 o_out = o_sa + up64(mc * nvec * sizeof(int64_t)),
-                 bytes = o_out + up64(mc * VSQK_G8_NR * sizeof(int64_t));
+                 bytes = o_sa + up64(mc * nvec * sizeof(int64_t));
     int nt = threads > 0 ? threads : omp_get_max_threads();
     if ((size_t)nt > items) nt = (int)items;
     if (nt < 1) nt = 1;
@@ -118,20 +117,14 @@ vsq_status vsqk_g8_gemm(const vsq_packed_a *a, const vsq_packed_w *w, float *y, 
                        (int64_t *)ab.sa);
                 cur = bi;
             }
-            int64_t *out = (int64_t *)(buf + o_out);
             size_t g1 = (bj + 1) * G8_NC_GROUPS < ngroups ? (bj + 1) * G8_NC_GROUPS : ngroups;
             for (size_t g = bj * G8_NC_GROUPS; g < g1; g++) {
+                size_t j0 = g * VSQK_G8_NR;
+                vsqk_g8_out o = {y + i0 * n + j0, acc ? acc + i0 * n + j0 : NULL, n, i1 - i0,
+                                 n - j0 < VSQK_G8_NR ? n - j0 : VSQK_G8_NR, a->gamma + i0,
+                                 w->gamma + j0};
                 pack(w, g, buf);
-                block(&ab, buf, out);
-                size_t j0 = g * VSQK_G8_NR, j1 = j0 + VSQK_G8_NR < n ? j0 + VSQK_G8_NR : n;
-                for (size_t i = i0; i < i1; i++) {
-                    const int64_t *s = out + (i - i0) * VSQK_G8_NR - j0;
-                    double ga = (double)a->gamma[i];
-                    for (size_t j = j0; j < j1; j++) {
-                        if (acc) acc[i * n + j] = s[j];
-                        y[i * n + j] = (float)((double)s[j] * (ga * (double)w->gamma[j]));
-                    }
-                }
+                block(&ab, buf, &o);
             }
         }
         free(owned);

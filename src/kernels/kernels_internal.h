@@ -106,10 +106,19 @@ typedef struct {
 /* Repack channel group `group` (panels 8 group .. 8 group + 7; missing
  * panels as zero codes and scales) into dst (kp / V * VSQK_G8_VBYTES(V)). */
 typedef void (*vsqk_g8_pack_fn)(const vsq_packed_w *w, size_t group, uint8_t *dst);
-/* out[r * 32 + j] = exact int64 sum of block row r and group channel j. */
-typedef void (*vsqk_g8_block_fn)(const vsqk_g8_ablock *ab, const uint8_t *b, int64_t *out);
+/* Where a block's results go: y[r * ldy + j] = (float)(s * ((double)
+ * gamma_a[r] * (double)gamma_w[j])) (vsq_gemm_ref's finalization) and,
+ * if acc, acc[r * ldy + j] = s, the exact int64 sum, for block rows
+ * r < rows and group channels j < cols (pointers at the block's origin). */
+typedef struct {
+    float *y;
+    int64_t *acc;
+    size_t ldy, rows, cols;
+    const float *gamma_a, *gamma_w;
+} vsqk_g8_out;
+typedef void (*vsqk_g8_block_fn)(const vsqk_g8_ablock *ab, const uint8_t *b, const vsqk_g8_out *o);
 void vsqk_g8_pack_b_avx512(const vsq_packed_w *w, size_t group, uint8_t *dst);
-void vsqk_g8_block_avx512(const vsqk_g8_ablock *ab, const uint8_t *b, int64_t *out);
+void vsqk_g8_block_avx512(const vsqk_g8_ablock *ab, const uint8_t *b, const vsqk_g8_out *o);
 /* 1 if the int8 GEMM applies to (a, w) exactly (two-level u8/u16 weight
  * scales, int8-range activations, V * max|w| * max|a| * max sw < 2^31). */
 int vsqk_g8_supported(const vsq_packed_a *a, const vsq_packed_w *w);

@@ -143,8 +143,41 @@ G8I __m512i bcast32(const int8_t *p) {
 
 G8I __m512i bcast64(const int64_t *p) { return _mm512_set1_epi64(*p); }
 
-/* out[r * 32 + j]: int64 sums of rows r0..r0+3 of the block, channels j. */
-G8I void ukr(const vsqk_g8_ablock *ab, size_t r0, const uint8_t *b, int64_t *out, int V,
+/* Channels 16 g + 8 h .. + 7 of block row r from the int64 sums s. */
+G8I void store8(const vsqk_g8_out *o, size_t r, int g, int h, __m512i s) {
+    size_t j0 = (size_t)(16 * g + 8 * h);
+    if (r >= o->rows || j0 >= o->cols) return;
+    size_t left = o->cols - j0, cnt = left >= 8 ? 8 : left;
+#ifdef VSQ_AVX512_EMULATE
+    /* SIMDe lacks the masked and int64 -> double forms: the same
+     * operations per lane (this build only checks the kernels' logic) */
+    int64_t v[8];
+    _mm512_storeu_si512((void *)v, s);
+    for (size_t j = 0; j < cnt; j++) {
+        if (o->acc) o->acc[r * o->ldy + j0 + j] = v[j];
+        double f = (double)o->gamma_a[r] * (double)o->gamma_w[j0 + j];
+        o->y[r * o->ldy + j0 + j] = (float)((double)v[j] * f);
+    }
+#else
+    __mmask8 k = (__mmask8)((1u << cnt) - 1);
+    if (o->acc) _mm512_mask_storeu_epi64(o->acc + r * o->ldy + j0, k, s);
+    __m512d gw = _mm512_cvtps_pd(_mm256_maskz_loadu_ps(k, o->gamma_w + j0));
+    __m512d f = _mm512_mul_pd(_mm512_set1_pd((double)o->gamma_a[r]), gw);
+    __m256 y = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtepi64_pd(s), f));
+    _mm256_mask_storeu_ps(o->y + r * o->ldy + j0, k, y);
+#endif
+}
+
+G8I void store16(const vsqk_g8_out *o, size_t r, int g, __m512i e, __m512i od) {
+    const __m512i lo = _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0);
+    const __m512i hi = _mm512_set_epi64(15, 7, 14, 6, 13, 5, 12, 4);
+    store8(o, r, g, 0, _mm512_permutex2var_epi64(e, lo, od));
+    store8(o, r, g, 1, _mm512_permutex2var_epi64(e, hi, od));
+}
+#define G8_OUT(O, R, G, E, OD) store16(O, R, G, E, OD)
+
+/* Rows r0..r0+3 of the block x the group's 32 channels. */
+G8I void ukr(const vsqk_g8_ablock *ab, size_t r0, const uint8_t *b, const vsqk_g8_out *o, int V,
              int mul16) {
     const int qpv = V / 4;
     const size_t kp = ab->kp, nvec = ab->nvec, vbytes = VSQK_G8_VBYTES(V);
@@ -161,6 +194,7 @@ G8I void ukr(const vsqk_g8_ablock *ab, size_t r0, const uint8_t *b, int64_t *out
         __m512i d20 = _mm512_set1_epi32(c0[2 * nvec + v]), d21 = d20;
         __m512i d30 = _mm512_set1_epi32(c0[3 * nvec + v]), d31 = d30;
         const size_t e = v * (size_t)V;
+#pragma GCC unroll 16
         for (int q = 0; q < qpv; q++) {
             __m512i w0 = _mm512_loadu_si512((const void *)(bv + 128 * q));
             __m512i w1 = _mm512_loadu_si512((const void *)(bv + 128 * q + 64));
@@ -199,40 +233,33 @@ G8I void ukr(const vsqk_g8_ablock *ab, size_t r0, const uint8_t *b, int64_t *out
         G8_STEP(d31, sw1, sa, e31, o31);
 #undef G8_STEP
     }
-    /* even[m] = channel 2m, odd[m] = channel 2m + 1: interleave back */
-    const __m512i lo = _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0);
-    const __m512i hi = _mm512_set_epi64(15, 7, 14, 6, 13, 5, 12, 4);
-#define G8_OUT(R, G, E, O)                                                                     \
-    do {                                                                                       \
-        _mm512_storeu_si512((void *)(out + (R) * 32 + 16 * (G)), _mm512_permutex2var_epi64(E, lo, O)); \
-        _mm512_storeu_si512((void *)(out + (R) * 32 + 16 * (G) + 8),                          \
-                            _mm512_permutex2var_epi64(E, hi, O));                              \
-    } while (0)
-    G8_OUT(0, 0, e00, o00);
-    G8_OUT(0, 1, e01, o01);
-    G8_OUT(1, 0, e10, o10);
-    G8_OUT(1, 1, e11, o11);
-    G8_OUT(2, 0, e20, o20);
-    G8_OUT(2, 1, e21, o21);
-    G8_OUT(3, 0, e30, o30);
-    G8_OUT(3, 1, e31, o31);
-#undef G8_OUT
+    /* even[m] = channel 2m, odd[m] = channel 2m + 1: interleave back, then
+     * vsq_gemm_ref's finalization in 8 double lanes (same roundings) */
+    G8_OUT(o, r0 + 0, 0, e00, o00);
+    G8_OUT(o, r0 + 0, 1, e01, o01);
+    G8_OUT(o, r0 + 1, 0, e10, o10);
+    G8_OUT(o, r0 + 1, 1, e11, o11);
+    G8_OUT(o, r0 + 2, 0, e20, o20);
+    G8_OUT(o, r0 + 2, 1, e21, o21);
+    G8_OUT(o, r0 + 3, 0, e30, o30);
+    G8_OUT(o, r0 + 3, 1, e31, o31);
 }
 
-G8I void block(const vsqk_g8_ablock *ab, const uint8_t *b, int64_t *out, int V, int mul16) {
-    for (size_t r = 0; r < ab->rows; r += VSQK_G8_MR)
-        ukr(ab, r, b, out + r * VSQK_G8_NR, V, mul16);
+G8I void block(const vsqk_g8_ablock *ab, const uint8_t *b, const vsqk_g8_out *o, int V,
+               int mul16) {
+    for (size_t r = 0; r < ab->rows; r += VSQK_G8_MR) ukr(ab, r, b, o, V, mul16);
 }
 
 #define G8_BLOCK(V, M)                                                                         \
-    static void block_##V##_##M(const vsqk_g8_ablock *ab, const uint8_t *b, int64_t *out) {    \
-        block(ab, b, out, V, M);                                                               \
+    static void block_##V##_##M(const vsqk_g8_ablock *ab, const uint8_t *b,                    \
+                                const vsqk_g8_out *o) {                                        \
+        block(ab, b, o, V, M);                                                                 \
     }
 G8_BLOCK(16, 0) G8_BLOCK(16, 1) G8_BLOCK(32, 0) G8_BLOCK(32, 1) G8_BLOCK(64, 0) G8_BLOCK(64, 1)
 
-void VSQK_A512(vsqk_g8_block)(const vsqk_g8_ablock *ab, const uint8_t *b, int64_t *out) {
+void VSQK_A512(vsqk_g8_block)(const vsqk_g8_ablock *ab, const uint8_t *b, const vsqk_g8_out *o) {
     int m = ab->mul16 != 0;
-    if (ab->V == 16) m ? block_16_1(ab, b, out) : block_16_0(ab, b, out);
-    else if (ab->V == 32) m ? block_32_1(ab, b, out) : block_32_0(ab, b, out);
-    else m ? block_64_1(ab, b, out) : block_64_0(ab, b, out);
+    if (ab->V == 16) m ? block_16_1(ab, b, o) : block_16_0(ab, b, o);
+    else if (ab->V == 32) m ? block_32_1(ab, b, o) : block_32_0(ab, b, o);
+    else m ? block_64_1(ab, b, o) : block_64_0(ab, b, o);
 }
