@@ -2,7 +2,7 @@
  * VNNI micro-kernels of x86/gemm8_avx512.c) against vsq_gemm_ref: the
  * int64 accumulators and y must be bit-identical, for every weight
  * container (3/4/6/8-bit, intN/intNf/uintN), V = 16/32/64, u8 and u16
- * weight scales, shapes that are not multiples of the tile (MR = 4 rows,
+ * weight scales, int8 and uint8 activations, shapes that are not multiples of the tile (MR = 4 rows,
  * 32 channels), of the 256-channel work item or of the activation block,
  * 1 and 2 threads; at the edges of the two bounds the driver decides on
  * (every |dot| in int16 -> vpmaddwd, dot * sw in int32 -> this path at
@@ -25,7 +25,7 @@
 #include "test_util.h"
 
 #ifndef VSQ_NO_SIMDE
-void vsqk_g8_pack_b_avx512emu(const vsq_packed_w *w, size_t group, uint8_t *dst);
+void vsqk_g8_pack_b_avx512emu(const vsq_packed_w *w, size_t group, uint8_t *dst, int ua);
 void vsqk_g8_block_avx512emu(const vsqk_g8_ablock *ab, const uint8_t *b, const vsqk_g8_out *o);
 #endif
 
@@ -137,6 +137,10 @@ static const char *const pairs[][2] = {
     {"int3:v16:s6", "int8:v16:s10"},  {"int2:v32:s3", "int4:v32:s4"},
     {"int7:v64:s4", "int8f:v64:s12"}, {"int4:v64:s8", "int4f:v64:s6"},
     {"int4:v16:s12", "int8:v16:s8"},  {"int8:v32:s16", "int4:v32:s4"},
+    /* uint8 activations (ReLU outputs, the CNN's 8U): the swapped form */
+    {"int8:v16:s6", "uint8:v16:s10"}, {"int4:v32:s6", "uint8:v32:s8"},
+    {"uint7:v16:s6", "uint8:v16:s8"}, {"int8f:v64:s8", "uint8:v64:s6"},
+    {"int3:v16:s4", "uint8:v16:s6"},  {"int6:v32:s12", "uint8:v32:s8"},
 };
 static const size_t n_pairs = sizeof pairs / sizeof pairs[0];
 
@@ -202,11 +206,23 @@ static void test_int32_edge_and_int64_sums(void **state) {
     drop(&o);
 }
 
-/* Not for this path: activations beyond int8, single-level scales. */
+/* All-extreme uint8 activations (255) against -128 weights. */
+static void test_uint8_extreme(void **state) {
+    (void)state;
+    if (!n_variants) skip();
+    operands o;
+    make(&o, "int8f:v16:s8", "uint8:v16:s8", 7, 45, 64 * 4 + 16, 1, 255, 255);
+    assert_true(vsqk_g8_supported(&o.pa, &o.pw) && vsqk_g8_ua(&o.pa));
+    compare(&o, "uint8 x int8f extremes");
+    drop(&o);
+}
+
+/* Not for this path: uint8 x uint8 (neither operand signed), single-level
+ * scales. */
 static void test_refuses(void **state) {
     (void)state;
     operands o;
-    make(&o, "int4:v16:s6", "uint8:v16:s10", 4, 5, 100, 0, 0, 0);
+    make(&o, "uint8:v16:s6", "uint8:v16:s10", 4, 5, 100, 0, 0, 0);
     assert_false(vsqk_g8_supported(&o.pa, &o.pw));
     drop(&o);
     vsq_format fw = kt_format("int8:v16:fp16");
@@ -230,6 +246,7 @@ int main(void) {
         cmocka_unit_test(test_blocks),
         cmocka_unit_test(test_int16_edge),
         cmocka_unit_test(test_int32_edge_and_int64_sums),
+        cmocka_unit_test(test_uint8_extreme),
         cmocka_unit_test(test_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

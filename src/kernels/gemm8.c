@@ -28,13 +28,23 @@
 
 static size_t up64(size_t b) { return (b + 63) / 64 * 64; }
 
+int vsqk_g8_ua(const vsq_packed_a *a) {
+    return a->fmt.elem == VSQ_ELEM_UINT && a->fmt.bits == 8;
+}
+
 int vsqk_g8_supported(const vsq_packed_a *a, const vsq_packed_w *w) {
     if (!a->two_level || !w->two_level) return 0;
     if (w->stype != VSQ_PSCALE_U8 && w->stype != VSQ_PSCALE_U16) return 0;
     if (a->kp != w->kp || a->vec_len != w->vec_len || !a->fmt.bits) return 0;
-    /* activations are the signed vpdpbusd operand: codes must fit int8 */
-    if (a->fmt.elem == VSQ_ELEM_UINT ? a->fmt.bits > 7 : a->fmt.bits > 8) return 0;
-    if (a->max_code > 128) return 0;
+    if (vsqk_g8_ua(a)) {
+        /* uint8 activations are the unsigned vpdpbusd operand, so the
+         * weights' codes are the signed one: they must fit int8 */
+        if (a->max_code > 255 || w->max_code > 128 || (w->off == 0 && w->max_code > 127)) return 0;
+    } else {
+        /* activations are the signed vpdpbusd operand: codes must fit int8 */
+        if (a->fmt.elem == VSQ_ELEM_UINT ? a->fmt.bits > 7 : a->fmt.bits > 8) return 0;
+        if (a->max_code > 128) return 0;
+    }
     /* t = dot * sw is formed in int32 */
     double b = (double)w->vec_len * (w->max_code ? w->max_code : 1) *
                (a->max_code ? a->max_code : 1) * (w->max_scale ? w->max_scale : 1);
@@ -48,7 +58,7 @@ int vsqk_g8_mul16(const vsq_packed_a *a, const vsq_packed_w *w) {
 
 /* Activation rows i0..i1-1 into the block layout; rows up to `rows`
  * (a multiple of MR) are zero (their sums are discarded). */
-static void pack_a(const vsq_packed_a *a, int off, size_t i0, size_t i1, size_t rows, int8_t *c8,
+static void pack_a(const vsq_packed_a *a, int off, int ua, size_t i0, size_t i1, size_t rows, int8_t *c8,
                    int32_t *corr, int64_t *sa) {
     size_t kp = a->kp, nvec = a->n_vec, v = (size_t)a->vec_len;
     for (size_t r = 0; r < rows; r++) {
@@ -60,11 +70,11 @@ static void pack_a(const vsq_packed_a *a, int off, size_t i0, size_t i1, size_t 
             continue;
         }
         const int16_t *c = a->codes + (i0 + r) * kp;
-        for (size_t e = 0; e < kp; e++) d[e] = (int8_t)c[e];
+        for (size_t e = 0; e < kp; e++) d[e] = (int8_t)(uint8_t)c[e]; /* ua: 0..255 */
         for (size_t j = 0; j < nvec; j++) {
             int32_t s = 0;
             for (size_t e = j * v; e < j * v + v; e++) s += c[e];
-            corr[r * nvec + j] = -off * s;
+            corr[r * nvec + j] = ua ? 0 : -off * s;
             sa[r * nvec + j] = (int64_t)a->scale[(i0 + r) * nvec + j];
         }
     }
@@ -91,7 +101,7 @@ vsq_status vsqk_g8_gemm(const vsq_packed_a *a, const vsq_packed_w *w, float *y, 
     int nt = threads > 0 ? threads : omp_get_max_threads();
     if ((size_t)nt > items) nt = (int)items;
     if (nt < 1) nt = 1;
-    const int mul16 = vsqk_g8_mul16(a, w);
+    const int mul16 = vsqk_g8_mul16(a, w), ua = vsqk_g8_ua(a);
     int bad = 0;
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
@@ -112,8 +122,8 @@ vsq_status vsqk_g8_gemm(const vsq_packed_a *a, const vsq_packed_w *w, float *y, 
                 ab = (vsqk_g8_ablock){(int8_t *)(buf + o_c8), (int32_t *)(buf + o_corr),
                                       (int64_t *)(buf + o_sa),
                                       (i1 - i0 + VSQK_G8_MR - 1) / VSQK_G8_MR * VSQK_G8_MR,
-                                      kp, nvec, V, mul16};
-                pack_a(a, w->off, i0, i1, ab.rows, (int8_t *)ab.a, (int32_t *)ab.corr,
+                                      kp, nvec, V, mul16, ua};
+                pack_a(a, w->off, ua, i0, i1, ab.rows, (int8_t *)ab.a, (int32_t *)ab.corr,
                        (int64_t *)ab.sa);
                 cur = bi;
             }
@@ -123,7 +133,7 @@ vsq_status vsqk_g8_gemm(const vsq_packed_a *a, const vsq_packed_w *w, float *y, 
                 vsqk_g8_out o = {y + i0 * n + j0, acc ? acc + i0 * n + j0 : NULL, n, i1 - i0,
                                  n - j0 < VSQK_G8_NR ? n - j0 : VSQK_G8_NR, a->gamma + i0,
                                  w->gamma + j0};
-                pack(w, g, buf);
+                pack(w, g, buf, ua);
                 block(&ab, buf, &o);
             }
         }

@@ -102,10 +102,13 @@ typedef struct {
     size_t rows, kp, nvec;
     int V;
     int mul16; /* 1: every |dot| <= 32767 (and sw <= 32767): dot * sw by vpmaddwd */
+    int ua;    /* 1: unsigned activations (uint8, e.g. ReLU outputs) are the u8
+                  operand and the weights' signed codes the s8 one (corr = 0) */
 } vsqk_g8_ablock;
 /* Repack channel group `group` (panels 8 group .. 8 group + 7; missing
- * panels as zero codes and scales) into dst (kp / V * VSQK_G8_VBYTES(V)). */
-typedef void (*vsqk_g8_pack_fn)(const vsq_packed_w *w, size_t group, uint8_t *dst);
+ * panels as zero codes and scales) into dst (kp / V * VSQK_G8_VBYTES(V));
+ * ua: store the signed codes u - off instead of u (for ablock.ua). */
+typedef void (*vsqk_g8_pack_fn)(const vsq_packed_w *w, size_t group, uint8_t *dst, int ua);
 /* Where a block's results go: y[r * ldy + j] = (float)(s * ((double)
  * gamma_a[r] * (double)gamma_w[j])) (vsq_gemm_ref's finalization) and,
  * if acc, acc[r * ldy + j] = s, the exact int64 sum, for block rows
@@ -117,11 +120,14 @@ typedef struct {
     const float *gamma_a, *gamma_w;
 } vsqk_g8_out;
 typedef void (*vsqk_g8_block_fn)(const vsqk_g8_ablock *ab, const uint8_t *b, const vsqk_g8_out *o);
-void vsqk_g8_pack_b_avx512(const vsq_packed_w *w, size_t group, uint8_t *dst);
+void vsqk_g8_pack_b_avx512(const vsq_packed_w *w, size_t group, uint8_t *dst, int ua);
 void vsqk_g8_block_avx512(const vsqk_g8_ablock *ab, const uint8_t *b, const vsqk_g8_out *o);
-/* 1 if the int8 GEMM applies to (a, w) exactly (two-level u8/u16 weight
- * scales, int8-range activations, V * max|w| * max|a| * max sw < 2^31). */
+/* 1 if the int8 GEMM applies to (a, w) exactly: two-level u8/u16 weight
+ * scales, activations in int8 (or uint8 with weight codes in int8),
+ * V * max|w| * max|a| * max sw < 2^31. */
 int vsqk_g8_supported(const vsq_packed_a *a, const vsq_packed_w *w);
+/* 1 if (a, w) takes the unsigned-activation form (ablock.ua). */
+int vsqk_g8_ua(const vsq_packed_a *a);
 /* 1 if every per-vector |dot| <= 32767 and sw <= 32767: the kernels then
  * form dot * sw with vpmaddwd, else with vpmulld. */
 int vsqk_g8_mul16(const vsq_packed_a *a, const vsq_packed_w *w);

@@ -79,7 +79,8 @@ G8I __m512i group_scales(const uint8_t *sc[4], int j, int u16) {
     return _mm512_maskz_permutexvar_epi16(0x55555555u, idx, _mm512_castsi256_si512(x));
 }
 
-G8I void pack_group(const vsq_packed_w *w, size_t group, uint8_t *dst, int cb) {
+G8I void pack_group(const vsq_packed_w *w, size_t group, uint8_t *dst, int cb, int ua) {
+    const __m512i off = _mm512_set1_epi8((char)(ua ? w->off : 0)); /* ua: signed codes */
     const int V = w->vec_len, qpv = V / 4, vpc = VSQK_CHUNK / V;
     const size_t vbytes = VSQK_G8_VBYTES(V), nch = w->kp / VSQK_CHUNK;
     const int u16 = w->stype == VSQ_PSCALE_U16;
@@ -98,7 +99,7 @@ G8I void pack_group(const vsq_packed_w *w, size_t group, uint8_t *dst, int cb) {
                 const uint8_t *ch = pp[p] + c * w->chunk_bytes;
                 sc[p] = ch + VSQK_NR * w->code_bytes;
                 for (int rr = 0; rr < 4; rr++)
-                    r[4 * p + rr] = live[p] ? unpack64(ch + rr * w->code_bytes, cb)
+                    r[4 * p + rr] = live[p] ? _mm512_sub_epi8(unpack64(ch + rr * w->code_bytes, cb), off)
                                             : _mm512_setzero_si512();
             }
             transpose16(r, z);
@@ -124,12 +125,12 @@ G8I void pack_group(const vsq_packed_w *w, size_t group, uint8_t *dst, int cb) {
     }
 }
 
-void VSQK_A512(vsqk_g8_pack_b)(const vsq_packed_w *w, size_t group, uint8_t *dst) {
+void VSQK_A512(vsqk_g8_pack_b)(const vsq_packed_w *w, size_t group, uint8_t *dst, int ua) {
     switch (w->cbits) { /* constant cb lets the unpacking specialize */
-    case 3: pack_group(w, group, dst, 3); break;
-    case 4: pack_group(w, group, dst, 4); break;
-    case 6: pack_group(w, group, dst, 6); break;
-    default: pack_group(w, group, dst, 8);
+    case 3: pack_group(w, group, dst, 3, ua); break;
+    case 4: pack_group(w, group, dst, 4, ua); break;
+    case 6: pack_group(w, group, dst, 6, ua); break;
+    default: pack_group(w, group, dst, 8, ua);
     }
 }
 
@@ -178,7 +179,7 @@ G8I void store16(const vsqk_g8_out *o, size_t r, int g, __m512i e, __m512i od) {
 
 /* Rows r0..r0+3 of the block x the group's 32 channels. */
 G8I void ukr(const vsqk_g8_ablock *ab, size_t r0, const uint8_t *b, const vsqk_g8_out *o, int V,
-             int mul16) {
+             int mul16, int ua) {
     const int qpv = V / 4;
     const size_t kp = ab->kp, nvec = ab->nvec, vbytes = VSQK_G8_VBYTES(V);
     const int8_t *a0 = ab->a + r0 * kp, *a1 = a0 + kp, *a2 = a1 + kp, *a3 = a2 + kp;
@@ -194,23 +195,26 @@ G8I void ukr(const vsqk_g8_ablock *ab, size_t r0, const uint8_t *b, const vsqk_g
         __m512i d20 = _mm512_set1_epi32(c0[2 * nvec + v]), d21 = d20;
         __m512i d30 = _mm512_set1_epi32(c0[3 * nvec + v]), d31 = d30;
         const size_t e = v * (size_t)V;
+/* u8 x s8: stored codes x activations, or (ua) activations x signed codes */
+#define G8_DP(D, W, X) (ua ? _mm512_dpbusd_epi32(D, X, W) : _mm512_dpbusd_epi32(D, W, X))
 #pragma GCC unroll 16
         for (int q = 0; q < qpv; q++) {
             __m512i w0 = _mm512_loadu_si512((const void *)(bv + 128 * q));
             __m512i w1 = _mm512_loadu_si512((const void *)(bv + 128 * q + 64));
             __m512i x = bcast32(a0 + e + 4 * q);
-            d00 = _mm512_dpbusd_epi32(d00, w0, x);
-            d01 = _mm512_dpbusd_epi32(d01, w1, x);
+            d00 = G8_DP(d00, w0, x);
+            d01 = G8_DP(d01, w1, x);
             x = bcast32(a1 + e + 4 * q);
-            d10 = _mm512_dpbusd_epi32(d10, w0, x);
-            d11 = _mm512_dpbusd_epi32(d11, w1, x);
+            d10 = G8_DP(d10, w0, x);
+            d11 = G8_DP(d11, w1, x);
             x = bcast32(a2 + e + 4 * q);
-            d20 = _mm512_dpbusd_epi32(d20, w0, x);
-            d21 = _mm512_dpbusd_epi32(d21, w1, x);
+            d20 = G8_DP(d20, w0, x);
+            d21 = G8_DP(d21, w1, x);
             x = bcast32(a3 + e + 4 * q);
-            d30 = _mm512_dpbusd_epi32(d30, w0, x);
-            d31 = _mm512_dpbusd_epi32(d31, w1, x);
+            d30 = G8_DP(d30, w0, x);
+            d31 = G8_DP(d31, w1, x);
         }
+#undef G8_DP
         const __m512i sw0 = _mm512_loadu_si512((const void *)(bv + 128 * qpv));
         const __m512i sw1 = _mm512_loadu_si512((const void *)(bv + 128 * qpv + 64));
 #define G8_STEP(D, SW, SA, E, O)                                                               \
@@ -246,20 +250,22 @@ G8I void ukr(const vsqk_g8_ablock *ab, size_t r0, const uint8_t *b, const vsqk_g
 }
 
 G8I void block(const vsqk_g8_ablock *ab, const uint8_t *b, const vsqk_g8_out *o, int V,
-               int mul16) {
-    for (size_t r = 0; r < ab->rows; r += VSQK_G8_MR) ukr(ab, r, b, o, V, mul16);
+               int mul16, int ua) {
+    for (size_t r = 0; r < ab->rows; r += VSQK_G8_MR) ukr(ab, r, b, o, V, mul16, ua);
 }
 
-#define G8_BLOCK(V, M)                                                                         \
-    static void block_##V##_##M(const vsqk_g8_ablock *ab, const uint8_t *b,                    \
-                                const vsqk_g8_out *o) {                                        \
-        block(ab, b, o, V, M);                                                                 \
+#define G8_BLOCK(V, M, U)                                                                      \
+    static void block_##V##_##M##_##U(const vsqk_g8_ablock *ab, const uint8_t *b,              \
+                                      const vsqk_g8_out *o) {                                  \
+        block(ab, b, o, V, M, U);                                                              \
     }
-G8_BLOCK(16, 0) G8_BLOCK(16, 1) G8_BLOCK(32, 0) G8_BLOCK(32, 1) G8_BLOCK(64, 0) G8_BLOCK(64, 1)
+G8_BLOCK(16, 0, 0) G8_BLOCK(16, 1, 0) G8_BLOCK(32, 0, 0) G8_BLOCK(32, 1, 0) G8_BLOCK(64, 0, 0)
+G8_BLOCK(64, 1, 0) G8_BLOCK(16, 0, 1) G8_BLOCK(16, 1, 1) G8_BLOCK(32, 0, 1) G8_BLOCK(32, 1, 1)
+G8_BLOCK(64, 0, 1) G8_BLOCK(64, 1, 1)
 
 void VSQK_A512(vsqk_g8_block)(const vsqk_g8_ablock *ab, const uint8_t *b, const vsqk_g8_out *o) {
-    int m = ab->mul16 != 0;
-    if (ab->V == 16) m ? block_16_1(ab, b, o) : block_16_0(ab, b, o);
-    else if (ab->V == 32) m ? block_32_1(ab, b, o) : block_32_0(ab, b, o);
-    else m ? block_64_1(ab, b, o) : block_64_0(ab, b, o);
+    static const vsqk_g8_block_fn t[2][3][2] = {
+        {{block_16_0_0, block_16_1_0}, {block_32_0_0, block_32_1_0}, {block_64_0_0, block_64_1_0}},
+        {{block_16_0_1, block_16_1_1}, {block_32_0_1, block_32_1_1}, {block_64_0_1, block_64_1_1}}};
+    t[ab->ua != 0][ab->V == 16 ? 0 : ab->V == 32 ? 1 : 2][ab->mul16 != 0](ab, b, o);
 }
