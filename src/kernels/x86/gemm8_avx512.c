@@ -19,7 +19,7 @@
  *       shifted down, sa broadcast from memory ({1to8}).
  * So the int64 sums equal vsq_gemm_ref's bit for bit, with no bound below
  * int64 (the driver checks that). Cost per row, 16 channels and vector:
- * V/4 vpdpbusd + 5 or 6 uops (see docs/kernels.md for the roofline).
+ * V/4 vpdpbusd + 6 or 7 uops (see docs/kernels.md for the roofline).
  *
  * The weight repack (once per activation block, by the driver) unpacks
  * 16 rows x 64 K of the 4-row panel layout and transposes them as a
