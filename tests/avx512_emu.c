@@ -3,3 +3,4 @@
  * checked bit for bit against the reference on any CPU. */
 #define VSQ_AVX512_EMULATE 1
 #include "kernels/x86/vnni_avx512.c"
+#include "kernels/x86/gemm8_avx512.c"

@@ -53,7 +53,7 @@ static void inherit(vsqk_isa_ops *o, const vsqk_isa_ops *l) {
     /* kernels that travel with their preparation rules / shape / name */
     if (!o->panel8) o->panel8 = l->panel8, o->panel8_isa = l->panel8_isa;
     if (!o->gemv8) o->gemv8 = l->gemv8, o->gemv8_isa = l->gemv8_isa;
-    if (!o->gemm8) o->gemm8 = l->gemm8, o->mr = l->mr, o->nr = l->nr;
+    if (!o->gemm8) o->gemm8 = l->gemm8, o->gemm8_pack = l->gemm8_pack, o->mr = l->mr, o->nr = l->nr;
     if (!o->peak_int8) o->peak_int8 = l->peak_int8, o->peak_int8_what = l->peak_int8_what;
 }
 

@@ -110,6 +110,10 @@ vsq_status vsq_gemm_packed(const vsq_packed_a *a, const vsq_packed_w *w, float *
      * exactness rules accept these operands (e.g. AVX2's for fp16 scales) */
     vsqk_gemv8 g8;
     const vsqk_gemv8 *g8p = NULL;
+    /* GEMM: the table's blocked int8 driver (exact int64 sums, so also where
+     * the double-sum kernels would not be) */
+    if (m >= 4 && ops->gemm8 && vsqk_g8_supported(a, w))
+        return vsqk_g8_gemm(a, w, y, acc, threads, ops->gemm8_pack, ops->gemm8);
     for (const vsqk_isa_ops *o = ops; o && fn != vsqk_panel_ref; o = vsqk_ops_lower(o)) {
         if (m >= 4 && o->panel8 && vsqk_gemv8_prepare(a, w, &g8, o->panel8_isa)) {
             fn = o->panel8;

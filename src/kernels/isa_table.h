@@ -26,13 +26,11 @@
 #include "kernels_internal.h"
 #include "quantize_pack.h"
 
-/* The int8 GEMM micro-kernel slot (filled by the blocked GEMM driver):
- * C[i][j] += sum_k A[i][k] * B[j][k] over one packed MR x NR tile, kc
- * reduction steps, A = unsigned or signed int8 panel in the kernel's own
- * order (ap), B = the other operand's panel (bp), C int32 exact sums with
- * row stride ldc. NULL in every table until that driver lands. */
-typedef void (*vsqk_gemm8_fn)(size_t kc, const void *ap, const void *bp, int32_t *c,
-                              size_t ldc);
+/* The int8 GEMM slot: the blocked N-in-lanes driver (gemm8.c) takes the
+ * ISA's weight repacker (16 output channels x 4 K bytes per register,
+ * vsqk_g8_pack_fn) and its block micro-kernel (MR x NR tile over the whole
+ * K, exact per-vector scale step; vsqk_g8_block_fn), both declared in
+ * kernels_internal.h. */
 
 /* Fused fp32 -> packed weight row quantizer and activation row quantizer
  * (quantize_pack.h has the contract). */
@@ -62,7 +60,8 @@ typedef struct vsqk_isa_ops {
     vsq_isa panel8_isa;         /*    ... its preparation rules */
     vsqk_gemv8_fn gemv8;        /* O: int8 GEMV (m < 4) on prepared operands */
     vsq_isa gemv8_isa;          /*    ... its preparation rules */
-    vsqk_gemm8_fn gemm8;        /* O: int8 GEMM micro-kernel (blocked driver), MR x NR */
+    vsqk_g8_block_fn gemm8;     /* O: int8 GEMM block micro-kernel (gemm8.c driver), MR x NR */
+    vsqk_g8_pack_fn gemm8_pack; /*    ... and its weight repacker (copied together) */
     int mr, nr;
     /* quantizers */
     vsqk_qrow_fn qrow;          /* M: activation row -> int16 codes */

@@ -86,6 +86,57 @@ void vsqk_gemv8_avx512(const vsq_packed_a *a, const vsq_packed_w *w, size_t p0, 
 void vsqk_panel_avx512(const vsq_packed_a *a, const vsq_packed_w *w, size_t panel, size_t i0,
                        size_t i1, void *out, void *scratch, const vsqk_gemv8 *g8);
 
+/* ---- N-in-lanes int8 GEMM (driver gemm8.c, micro-kernels gemm8_*.c) ----
+ * Weights are repacked per activation block into groups of 32 output
+ * channels (8 panels); per vector v of a group, VSQK_G8_VBYTES(V) bytes:
+ * V/4 K quads x 2 halves x 64 bytes (byte 4c + b of half h of quad q =
+ * stored code u of channel 16h + c at element vV + 4q + b), then the 32
+ * channels' integer scales sw as int32. Activation blocks hold `rows`
+ * (a multiple of MR) rows of int8 codes (stride kp), corr[row][v] =
+ * -off * (sum of the row's codes in vector v), sa[row][v] as int64. */
+#define VSQK_G8_MR 4
+#define VSQK_G8_NR 32
+#define VSQK_G8_VBYTES(V) ((size_t)32 * (size_t)(V) + 128)
+typedef struct {
+    const int8_t *a;
+    const int32_t *corr;
+    const int64_t *sa;
+    size_t rows, kp, nvec;
+    int V;
+    int mul16; /* 1: every |dot| <= 32767 (and sw <= 32767): dot * sw by vpmaddwd */
+    int ua;    /* 1: unsigned activations (uint8, e.g. ReLU outputs) are the u8
+                  operand and the weights' signed codes the s8 one (corr = 0) */
+} vsqk_g8_ablock;
+/* Repack channel group `group` (panels 8 group .. 8 group + 7; missing
+ * panels as zero codes and scales) into dst (kp / V * VSQK_G8_VBYTES(V));
+ * ua: store the signed codes u - off instead of u (for ablock.ua). */
+typedef void (*vsqk_g8_pack_fn)(const vsq_packed_w *w, size_t group, uint8_t *dst, int ua);
+/* Where a block's results go: y[r * ldy + j] = (float)(s * ((double)
+ * gamma_a[r] * (double)gamma_w[j])) (vsq_gemm_ref's finalization) and,
+ * if acc, acc[r * ldy + j] = s, the exact int64 sum, for block rows
+ * r < rows and group channels j < cols (pointers at the block's origin). */
+typedef struct {
+    float *y;
+    int64_t *acc;
+    size_t ldy, rows, cols;
+    const float *gamma_a, *gamma_w;
+} vsqk_g8_out;
+typedef void (*vsqk_g8_block_fn)(const vsqk_g8_ablock *ab, const uint8_t *b, const vsqk_g8_out *o);
+void vsqk_g8_pack_b_avx512(const vsq_packed_w *w, size_t group, uint8_t *dst, int ua);
+void vsqk_g8_block_avx512(const vsqk_g8_ablock *ab, const uint8_t *b, const vsqk_g8_out *o);
+/* 1 if the int8 GEMM applies to (a, w) exactly: two-level u8/u16 weight
+ * scales, activations in int8 (or uint8 with weight codes in int8),
+ * V * max|w| * max|a| * max sw < 2^31. */
+int vsqk_g8_supported(const vsq_packed_a *a, const vsq_packed_w *w);
+/* 1 if (a, w) takes the unsigned-activation form (ablock.ua). */
+int vsqk_g8_ua(const vsq_packed_a *a);
+/* 1 if every per-vector |dot| <= 32767 and sw <= 32767: the kernels then
+ * form dot * sw with vpmaddwd, else with vpmulld. */
+int vsqk_g8_mul16(const vsq_packed_a *a, const vsq_packed_w *w);
+/* The blocked GEMM on the int8 kernels: y (and acc) as vsq_gemm_packed. */
+vsq_status vsqk_g8_gemm(const vsq_packed_a *a, const vsq_packed_w *w, float *y, int64_t *acc,
+                        int threads, vsqk_g8_pack_fn pack, vsqk_g8_block_fn block);
+
 /* Row quantizers: one row of k floats -> kp int16 codes (zero padded),
  * per-vector scales (double) and the row's gamma; fmt is a supported
  * fast format (see quantize_row.c). Returns max |code| and max scale. */
@@ -102,7 +153,13 @@ void vsqk_quantize_row_avx2(const vsq_format *fmt, const float *x, size_t k, siz
 /* A thread's scratch buffer for `slot` (64-byte aligned, contents not
  * kept between calls), or NULL when bytes > 1 MiB or out of memory: then
  * the caller allocates. Slots: */
-enum { VSQK_TLS_GEMV_A = 0, VSQK_TLS_GEMV_OUT = 1, VSQK_TLS_QROW = 2, VSQK_TLS_SLOTS = 3 };
+enum {
+    VSQK_TLS_GEMV_A = 0,
+    VSQK_TLS_GEMV_OUT = 1,
+    VSQK_TLS_QROW = 2,
+    VSQK_TLS_GEMM8 = 3, /* int8 GEMM: activation block, weight group, sums */
+    VSQK_TLS_SLOTS = 4
+};
 void *vsqk_tls_buffer(int slot, size_t bytes);
 /* Free the calling thread's buffers now (they are also freed when the
  * thread exits, and the exiting thread's at process exit). */

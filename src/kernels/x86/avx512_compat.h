@@ -12,6 +12,9 @@
 #define SIMDE_ENABLE_NATIVE_ALIASES
 #include <simde/x86/avx512.h>
 #define VSQK_A512(name) name##_avx512emu
+/* SIMDe's native alias of this one takes the masked form's 4 arguments */
+#undef _mm512_madd_epi16
+#define _mm512_madd_epi16(a, b) simde_mm512_madd_epi16(a, b)
 #else
 #include <immintrin.h>
 #define VSQK_A512(name) name##_avx512
