@@ -210,6 +210,8 @@ typedef struct {
     double ppl;
     size_t tokens; /* tokens scored */
     size_t windows;
+    size_t positions; /* forward passes run: windows x (ctx - 1) */
+    double seconds;   /* wall time of the scoring (positions / seconds = eval tok/s) */
 } llm_ppl_result;
 
 /* Score an already tokenized text (tokens[0] = BOS). */
