@@ -56,7 +56,7 @@ fi
 } | tee "$out/run.txt"
 
 # best of $reps of a command that prints one rate per line
-best() { sort -g | tail -1; }
+best() { sort -g | tail -1 | xargs printf '%.1f'; }
 rows=()
 for file in "$q40" "$q41"; do
     tag=$(basename "$file" .gguf | sed 's/.*\.//')
@@ -105,7 +105,7 @@ echo "vsq W4A8 $(grep -h -m1 -o 'packed kernels ([a-z0-9]*)' "$out"/decode_vsq_*
 echo "load after decode: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/run.txt"
 
 # eval-lm throughput (token-by-token forward passes over the windows)
-[ "$windows" -gt 0 ] || set --   # WINDOWS 0: no eval-lm runs
+# WINDOWS 0: no eval-lm runs
 for file in $([ "$windows" -gt 0 ] && echo "$q40 $q41"); do
     tag=$(basename "$file" .gguf | sed 's/.*\.//')
     "$py" "$root/bench/llamacpp_ppl.py" ppl "$file" "$text" --limit-windows "$windows" \
