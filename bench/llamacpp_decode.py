@@ -4,12 +4,13 @@
 Runs in the bench's own virtual environment (llama-cpp-python), never as a
 dependency of the library or its tests.
 
-  llamacpp_decode.py GGUF PROMPT N THREADS
+  llamacpp_decode.py GGUF PROMPT N THREADS [BUFFERS]
 
 Greedy decoding of N tokens after PROMPT (argmax of the logits, no sampler),
 one token per eval as in a chat; prints JSON with the generated ids, decode
 tokens/s (N tokens over their wall time, prompt excluded) and the prompt's
-processing rate.
+processing rate. BUFFERS (default, plain, repack; bench/llamacpp_bufts.py)
+says where llama.cpp keeps the weights.
 """
 import json
 import sys
@@ -18,9 +19,13 @@ import time
 import numpy as np
 import llama_cpp
 
+import llamacpp_bufts
+
 
 def main():
     path, prompt, n, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    bufs = sys.argv[5] if len(sys.argv) > 5 else "default"
+    llamacpp_bufts.use(bufs)
     llm = llama_cpp.Llama(model_path=path, n_ctx=1024, n_batch=512, n_threads=threads,
                           n_threads_batch=threads, logits_all=True, verbose=False)
     toks = llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=False)
@@ -37,6 +42,8 @@ def main():
     print(json.dumps(dict(engine="llama.cpp (llama-cpp-python %s)" % llama_cpp.__version__,
                           prompt_tokens=len(toks), prompt_tokens_per_s=len(toks) / t_prompt,
                           decode_tokens=n, decode_tokens_per_s=n / t_dec, threads=threads,
+                          buffers=bufs,
+                          text=llm.detokenize(out).decode("utf-8", errors="replace"),
                           ids=out)))
 
 

@@ -9,7 +9,8 @@ never as part of the library or its tests. Subcommands:
                                 T in q4_0, q8_0
   types GGUF                    JSON {tensor name: ggml type}
   ppl GGUF TEXT [opts]          perplexity, llama.cpp's protocol: windows of
-                                512 tokens (BOS first), second half scored
+                                512 tokens (BOS first), second half scored;
+                                --buffers default|plain|repack (llamacpp_bufts.py)
   ckpt GGUF OUT.bin             dequantize every tensor back into a llama2.c
                                 checkpoint (llama.cpp's exact weights, for vsq)
 
@@ -159,6 +160,9 @@ def split_text(raw, part):
 
 def cmd_ppl(a):
     import llama_cpp
+
+    import llamacpp_bufts
+    llamacpp_bufts.use(a.buffers)
     text = split_text(open(a.text, "rb").read(), a.split).decode("utf-8")
     kv_types = {"f16": llama_cpp.GGML_TYPE_F16, "f32": llama_cpp.GGML_TYPE_F32}
     llm = llama_cpp.Llama(model_path=a.gguf, n_ctx=a.ctx, n_batch=a.ctx, n_ubatch=a.ctx,
@@ -266,6 +270,8 @@ def main():
     p.add_argument("--flash-attn", action="store_true")
     p.add_argument("--threads", type=int, default=1)  # results do not depend on it
     p.add_argument("--limit-windows", type=int, default=0)
+    # where llama.cpp keeps the weights (bench/llamacpp_bufts.py)
+    p.add_argument("--buffers", choices=["default", "plain", "repack"], default="default")
     p = sub.add_parser("ckpt")
     p.add_argument("gguf")
     p.add_argument("out")

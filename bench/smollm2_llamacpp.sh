@@ -9,6 +9,9 @@
 #      blocks, Q8 activations) and re-quantized from the file's fp32 form.
 # usage: bench/smollm2_llamacpp.sh OUT_DIR [THREADS] [WINDOWS] [DECODE_TOKENS]
 # llama.cpp comes from bench/llamacpp_venv.sh (a venv outside the repo).
+# VSQ_LLAMACPP_BUFFERS=plain|repack (default: llama.cpp's choice) says where
+# llama.cpp keeps the weights (bench/llamacpp_bufts.py; on CPUs whose AMX
+# faults under virtualization, as the project's Xeon VM, use plain).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:?usage: smollm2_llamacpp.sh OUT_DIR [THREADS] [WINDOWS] [DECODE_TOKENS]}
@@ -24,6 +27,7 @@ venv=$("$root/bench/llamacpp_venv.sh")
 py=$venv/bin/python
 export OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=passive
 prompt="The capital of France is"
+bufs=${VSQ_LLAMACPP_BUFFERS:-default}
 {
     echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
     echo "commit: $(git -C "$root" rev-parse --short HEAD)  threads: $threads  windows: $windows"
@@ -44,7 +48,7 @@ else
 fi
 
 # 2. decode: llama.cpp, then vsq (as stored) with the same prompt and length
-"$py" "$root/bench/llamacpp_decode.py" "$gguf" "$prompt" "$ntok" "$threads" >"$out/decode_llamacpp.json"
+"$py" "$root/bench/llamacpp_decode.py" "$gguf" "$prompt" "$ntok" "$threads" "$bufs" >"$out/decode_llamacpp.json"
 "$vsq" generate --model "$gguf" --prompt "$prompt" --temp 0 --steps $((ntok + 5)) \
     >"$out/decode_vsq.txt" 2>"$out/decode_vsq.err"
 echo "decode: llama.cpp $(python3 -c "import json;d=json.load(open('$out/decode_llamacpp.json'));print('%.1f tok/s, prompt %.1f tok/s' % (d['decode_tokens_per_s'], d['prompt_tokens_per_s']))");" \
@@ -60,7 +64,7 @@ done
 
 # 3. perplexity on the same windows
 "$py" "$root/bench/llamacpp_ppl.py" ppl "$gguf" "$text" --limit-windows "$windows" \
-    --threads "$threads" >"$out/ppl_llamacpp.json"
+    --threads "$threads" --buffers "$bufs" >"$out/ppl_llamacpp.json"
 "$vsq" eval-lm --model "$gguf" --text "$text" --limit-windows "$windows" \
     --json "$out/ppl_vsq_stored.json" 2>/dev/null
 "$vsq" eval-lm --model "$gguf" --text "$text" --limit-windows "$windows" \

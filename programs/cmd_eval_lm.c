@@ -2,6 +2,7 @@
  * the llama.cpp protocol (see src/models/llm/perplexity.c), fp32 or with
  * VS-Quant PTQ of every linear layer; --sweep runs the format table. */
 #include <cjson/cJSON.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +149,12 @@ static int write_json(const char *path, const eval_args *e, const llm_ppl_result
     cJSON_AddNumberToObject(o, "ppl", r->ppl);
     cJSON_AddNumberToObject(o, "tokens", (double)r->tokens);
     cJSON_AddNumberToObject(o, "windows", (double)r->windows);
+    /* throughput: every position of a window is one forward pass (token by
+     * token; windows in parallel over the OpenMP threads) */
+    cJSON_AddNumberToObject(o, "positions", (double)r->positions);
+    cJSON_AddNumberToObject(o, "seconds", r->seconds);
+    cJSON_AddNumberToObject(o, "tokens_per_s", r->seconds > 0 ? (double)r->positions / r->seconds : 0);
+    cJSON_AddNumberToObject(o, "threads", omp_get_max_threads());
     cJSON_AddNumberToObject(o, "bpw", b->bpw);
     cJSON_AddNumberToObject(o, "bpw_linear", b->bpw_linear);
     cJSON_AddItemToObject(o, "tensors", tensors_json(b));
@@ -220,9 +227,9 @@ static int run(int argc, char **argv) {
         rc = eval_one(&m, tok, n_tok, &e, &r, &b);
         if (!rc)
             printf("ppl %.4f  nll %.5f  tokens %zu (of %zu, %zu windows, split %s)  bpw %.3f "
-                   "(linear layers %.3f)\n",
+                   "(linear layers %.3f)  eval %.1f tok/s\n",
                    r.ppl, r.nll, r.tokens, n_tok, r.windows, SPLIT_NAMES[e.split], b.bpw,
-                   b.bpw_linear);
+                   b.bpw_linear, r.seconds > 0 ? (double)r.positions / r.seconds : 0.0);
         if (!rc && e.json) rc = write_json(e.json, &e, &r, &b, boundary);
     }
     free(tok);
@@ -267,8 +274,9 @@ const cli_command cmd_eval_lm = {
     "the middle byte (TinyStories prefix: byte 398,330); each part tokenized alone.\n"
     "Choose options on select, report heldout.\n"
     "JSON: {nll, ppl, tokens, windows, bpw, bpw_linear, tensors[], w, a, w_cls,\n"
-    "w_set, tie_emb, gptq_tokens, gptq_seed, protocol, split, split_byte, cpu,\n"
-    "command, ...};\n"
+    "w_set, tie_emb, gptq_tokens, gptq_seed, protocol, split, split_byte, cpu, command,\n"
+    "positions, seconds, tokens_per_s, threads, ...}; tokens_per_s: forward passes\n"
+    "(positions) per second of wall time while scoring (also on the summary line);\n"
     "bpw: bits per stored weight over every weight matrix, token embedding included\n"
     "(once if tied), scale overhead included, fp32 = 32; RMSNorm gains listed apart.\n"
     "bpw_linear: over the linear layers and classifier only.\n"

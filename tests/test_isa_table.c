@@ -36,6 +36,7 @@ static void test_mandatory_entries(void **state) {
         assert_non_null(o->qrow);
         assert_non_null(o->vec_dot_q4_1_q8_1);
         assert_non_null(o->vec_dot_q8_0_q8_0);
+        assert_non_null(o->vec_dot_q4_0_q8_0);
         assert_non_null(o->matvec_rows);
         /* kernels that travel with a shape / preparation rule */
         if (o->gemm8) assert_true(o->mr > 0 && o->nr > 0);

@@ -58,7 +58,7 @@ typedef struct {
     double *hessian;  /* cols x cols X^T X of its inputs (GPTQ), or NULL */
     int quantized;    /* 1: weights replaced by a quantized version */
     int f16;          /* 1: "fp16": weights and inputs rounded to binary16 */
-    const uint8_t *blocks; /* GGUF: the file's own Q4_1 / Q8_0 blocks, or NULL */
+    const uint8_t *blocks; /* GGUF: the file's own Q4_0 / Q4_1 / Q8_0 blocks, or NULL */
     int block_type;        /* their vsq_ggml_type */
 } llm_mat;
 
@@ -197,6 +197,8 @@ typedef struct {
     double ppl;
     size_t tokens; /* tokens scored */
     size_t windows;
+    size_t positions; /* forward passes run: windows x (ctx - 1) */
+    double seconds;   /* wall time of the scoring (positions / seconds = eval tok/s) */
 } llm_ppl_result;
 
 /* Score an already tokenized text (tokens[0] = BOS). */

@@ -1,4 +1,4 @@
-/* Reference kernels for ggml's Q4_1 / Q8_0 blocks (ggml_quants.h). */
+/* Reference kernels for ggml's Q4_0 / Q4_1 / Q8_0 blocks (ggml_quants.h). */
 #include "kernels/ggml_quants.h"
 #include "kernels/isa_table.h"
 
@@ -92,6 +92,10 @@ int vsq_ggml_matvec(int type, const uint8_t *w, const float *x, float *y, size_t
         vsq_quantize_row_q8_0(x, aq, n);
         row_bytes = n / GGML_QK * 34;
         dot = vsqk_ops()->vec_dot_q8_0_q8_0;
+    } else if (type == VSQ_GGML_Q4_0) {
+        vsq_quantize_row_q8_0(x, aq, n);
+        row_bytes = n / GGML_QK * GGML_Q4_0_BLOCK_BYTES;
+        dot = vsqk_ops()->vec_dot_q4_0_q8_0;
     } else {
         return -1;
     }
@@ -99,4 +103,22 @@ int vsq_ggml_matvec(int type, const uint8_t *w, const float *x, float *y, size_t
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && rows * n >= (1u << 18))
     for (size_t r = 0; r < rows; r++) y[r] = dot(w + r * row_bytes, aq, n);
     return 0;
+}
+
+/* Q4_0 x Q8_0 (ggml pairs Q4_0 weights with Q8_0 activations): a Q4_0
+ * block is fp16 d and 32 4-bit codes, element j in the low nibble of byte j
+ * and element j+16 in its high nibble, value d (q - 8). The block's integer
+ * sum is sum_j (q_w - 8) q_a (|terms| <= 8 x 127), scaled once by
+ * d_w d_a: a symmetric per-vector MAC with V = 32 and fp16 scales (paper
+ * eq. 5) whose weight grid peaks on -8. */
+float vsq_vec_dot_q4_0_q8_0(const uint8_t *w, const uint8_t *a, size_t n) {
+    float sum = 0.0f;
+    for (size_t i = 0; i < n / GGML_QK; i++, w += GGML_Q4_0_BLOCK_BYTES, a += GGML_Q8_BLOCK_BYTES) {
+        const int8_t *qa = (const int8_t *)(a + 4);
+        int isum = 0;
+        for (int j = 0; j < 16; j++)
+            isum += ((w[2 + j] & 15) - 8) * qa[j] + ((w[2 + j] >> 4) - 8) * qa[j + 16];
+        sum += f16_at(w) * f16_at(a) * (float)isum;
+    }
+    return sum;
 }

@@ -14,5 +14,6 @@ const vsqk_isa_ops vsqk_isa_ref = {
     .qrow = vsqk_quantize_row_ref,
     .vec_dot_q4_1_q8_1 = vsq_vec_dot_q4_1_q8_1,
     .vec_dot_q8_0_q8_0 = vsq_vec_dot_q8_0_q8_0,
+    .vec_dot_q4_0_q8_0 = vsq_vec_dot_q4_0_q8_0,
     .matvec_rows = vsqk_matvec_rows_ref,
 };

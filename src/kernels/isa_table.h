@@ -70,6 +70,7 @@ typedef struct vsqk_isa_ops {
     /* other kernels */
     vsqk_vec_dot_fn vec_dot_q4_1_q8_1; /* M */
     vsqk_vec_dot_fn vec_dot_q8_0_q8_0; /* M */
+    vsqk_vec_dot_fn vec_dot_q4_0_q8_0; /* M */
     vsqk_matvec_rows_fn matvec_rows;   /* M */
     /* the machine limits `vsq bench` reports (O): the best int8-dot loop
      * and fp32 FMA loop of this ISA, and its best reader */

@@ -17,6 +17,7 @@ const vsqk_isa_ops vsqk_isa_avx2 = {
     .qpack_row = vsqk_qpack_row_avx2,
     .vec_dot_q4_1_q8_1 = vsq_vec_dot_q4_1_q8_1_avx2,
     .vec_dot_q8_0_q8_0 = vsq_vec_dot_q8_0_q8_0_avx2,
+    .vec_dot_q4_0_q8_0 = vsq_vec_dot_q4_0_q8_0_avx2,
     .matvec_rows = vsqk_matvec_rows_avx2,
     .peak_int8 = vsqk_peak_int8_avx2,
     .peak_int8_what = "vpmaddubsw+vpmaddwd+vpaddd ymm",

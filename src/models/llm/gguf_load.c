@@ -82,11 +82,17 @@ static vsq_status read_config(const vsq_gguf *g, llm_config *c) {
 static vsq_status load_tensor(const vsq_gguf *g, const char *name, int cols, int rows,
                               float *dst);
 
-/* Q4_1 / Q8_0 matrices also keep their blocks (copied to `*blk`, advanced)
- * for the as-stored path. */
+/* The block types the as-stored path runs (kernels/ggml_quants.h); other
+ * types run in their fp32 form. */
+static int runs_stored(vsq_ggml_type type) {
+    return type == VSQ_GGML_Q4_0 || type == VSQ_GGML_Q4_1 || type == VSQ_GGML_Q8_0;
+}
+
+/* Q4_0 / Q4_1 / Q8_0 matrices also keep their blocks (copied to `*blk`,
+ * advanced) for the as-stored path. */
 static void keep_blocks(const vsq_gguf *g, const char *name, llm_mat *mat, uint8_t **blk) {
     const vsq_gguf_tensor *t = vsq_gguf_find_tensor(g, name);
-    if (!t || (t->type != VSQ_GGML_Q4_1 && t->type != VSQ_GGML_Q8_0) || mat->cols % 32) return;
+    if (!t || !runs_stored(t->type) || mat->cols % 32) return;
     memcpy(*blk, t->data, t->nbytes);
     mat->blocks = *blk;
     mat->block_type = (int)t->type;
@@ -178,7 +184,7 @@ static vsq_status load_weights(const vsq_gguf *g, llm_model *m) {
     c->shared_cls = vsq_gguf_find_tensor(g, "output.weight") == NULL;
     size_t fbytes = area_floats(c) * sizeof(float), bytes = fbytes;
     for (size_t i = 0; i < g->n_tensors; i++) /* room for the kept blocks */
-        if (g->tensors[i].type == VSQ_GGML_Q4_1 || g->tensors[i].type == VSQ_GGML_Q8_0)
+        if (runs_stored(g->tensors[i].type))
             bytes += g->tensors[i].nbytes;
     void *area = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (area == MAP_FAILED)

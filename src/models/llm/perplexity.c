@@ -9,6 +9,7 @@
 #include "models/llm/llm.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,7 @@ vsq_status llm_perplexity(const llm_model *m, const int *tokens, size_t n_tokens
     int bos = o->window_bos == 0 ? LLM_BOS : o->window_bos;
     double *win = calloc(nw, sizeof(double));
     if (!win) return vsq_error(VSQ_ENOMEM, "perplexity: out of memory");
+    double t0 = omp_get_wtime();
     vsq_status fail = VSQ_OK;
     char msg[256] = "";
 #pragma omp parallel
@@ -82,7 +84,9 @@ vsq_status llm_perplexity(const llm_model *m, const int *tokens, size_t n_tokens
     double sum = 0.0; /* in window order: same result for any thread count */
     for (size_t w = 0; w < nw; w++) sum += win[w];
     free(win);
+    r->seconds = omp_get_wtime() - t0;
     r->windows = nw;
+    r->positions = nw * (size_t)(ctx - 1);
     r->tokens = nw * (size_t)(ctx - 1 - first);
     r->nll = sum / (double)r->tokens;
     r->ppl = exp(r->nll);
