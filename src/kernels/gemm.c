@@ -78,6 +78,17 @@ static vsq_status gemv8_run(const vsq_packed_a *a, const vsq_packed_w *w, const 
     return VSQ_OK;
 }
 
+/* The AVX-512 VNNI GEMV: blocks of 16 panels, contiguous per thread (each
+ * thread streams one region of the weights), finalized in the kernel. */
+static void gemv_a512_run(const vsq_packed_w *w, const vsqk_gemv_act *g, float *y, int64_t *acc,
+                          int nt) {
+    size_t np = w->n_panels, blk = 16, nb = (np + blk - 1) / blk;
+    if ((size_t)nt > nb) nt = (int)nb;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (size_t b = 0; b < nb; b++)
+        vsqk_gemv_avx512(w, g, b * blk, b * blk + blk < np ? b * blk + blk : np, y, acc);
+}
+
 vsq_status vsq_gemm_packed(const vsq_packed_a *a, const vsq_packed_w *w, float *y, int64_t *acc,
                            int threads) {
     if (!a || !w || !y || !a->codes || !w->data)
@@ -108,6 +119,14 @@ vsq_status vsq_gemm_packed(const vsq_packed_a *a, const vsq_packed_w *w, float *
     vsqk_gemv8 g8;
     const vsqk_gemv8 *g8p = NULL;
     vsq_isa isa = vsq_isa_active();
+    if (fn != vsqk_panel_ref && isa == VSQ_ISA_AVX512 && m < 4) {
+        vsqk_gemv_act ga;
+        if (vsqk_gemv_act_from_packed(a, w, &ga)) {
+            gemv_a512_run(w, &ga, y, acc, nt);
+            vsqk_gemv_act_free(&ga);
+            return VSQ_OK;
+        }
+    }
     if (fn != vsqk_panel_ref && isa == VSQ_ISA_AVX512 && vsqk_gemv8_prepare(a, w, &g8, isa)) {
         if (m >= 4) {
             fn = vsqk_panel_avx512;
@@ -160,6 +179,21 @@ vsq_status vsq_gemm_packed(const vsq_packed_a *a, const vsq_packed_w *w, float *
 vsq_status vsq_linear_q(const vsq_packed_w *w, const vsq_format *afmt, const float *x, size_t m,
                         const float *bias, float *y, int threads, vsq_packed_a *scratch) {
     if (!w || !afmt || !x || !y) return vsq_error(VSQ_EINVAL, "linear: null argument");
+    if (m < 4 && w->data && vsq_isa_active() == VSQ_ISA_AVX512) {
+        /* decode: quantize x straight into the GEMV's int8 layout */
+        vsqk_gemv_act ga;
+        vsq_status st = vsqk_gemv_act_quantize(afmt, x, m, w, &ga);
+        if (st != VSQ_EUNSUPPORTED) {
+            if (st) return st;
+            int nt = threads > 0 ? threads : omp_get_max_threads();
+            gemv_a512_run(w, &ga, y, NULL, nt < 1 ? 1 : nt);
+            vsqk_gemv_act_free(&ga);
+            if (bias)
+                for (size_t i = 0; i < m; i++)
+                    for (size_t r = 0; r < w->n; r++) y[i * w->n + r] += bias[r];
+            return VSQ_OK;
+        }
+    }
     vsq_packed_a local;
     memset(&local, 0, sizeof local);
     vsq_packed_a *a = scratch ? scratch : &local;
