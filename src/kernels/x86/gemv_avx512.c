@@ -191,5 +191,7 @@ void VSQK_A512(vsqk_gemv)(const vsq_packed_w *w, const vsqk_gemv_act *g, size_t 
     /* clean upper register state for the SSE code that follows (legacy SSE
      * instructions after dirty zmm state run with false dependencies:
      * measured 2x slower LLM decode when this was missing) */
+#ifndef VSQ_AVX512_EMULATE /* SIMDe has no upper state to clean */
     _mm256_zeroupper();
+#endif
 }
