@@ -47,6 +47,7 @@ static void inherit(vsqk_isa_ops *o, const vsqk_isa_ops *l) {
     TAKE(vec_dot_q4_1_q8_1);
     TAKE(vec_dot_q8_0_q8_0);
     TAKE(vec_dot_q4_0_q8_0);
+    TAKE(gemv_a);
     TAKE(matvec_rows);
     TAKE(peak_fma);
     TAKE(read);

@@ -78,6 +78,18 @@ static vsq_status gemv8_run(const vsq_packed_a *a, const vsq_packed_w *w, const 
     return VSQ_OK;
 }
 
+/* The streaming GEMV of the table (gemv_a; AVX-512 VNNI: gemv_avx512.c):
+ * blocks of 16 panels, contiguous per thread (each thread streams one
+ * region of the weights), finalized in the kernel. */
+static void gemv_a_run(vsqk_gemv_fn kernel, const vsq_packed_w *w, const vsqk_gemv_act *g,
+                       float *y, int64_t *acc, int nt) {
+    size_t np = w->n_panels, blk = 16, nb = (np + blk - 1) / blk;
+    if ((size_t)nt > nb) nt = (int)nb;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (size_t b = 0; b < nb; b++)
+        kernel(w, g, b * blk, b * blk + blk < np ? b * blk + blk : np, y, acc);
+}
+
 vsq_status vsq_gemm_packed(const vsq_packed_a *a, const vsq_packed_w *w, float *y, int64_t *acc,
                            int threads) {
     if (!a || !w || !y || !a->codes || !w->data)
@@ -114,6 +126,15 @@ vsq_status vsq_gemm_packed(const vsq_packed_a *a, const vsq_packed_w *w, float *
      * the double-sum kernels would not be) */
     if (m >= 4 && ops->gemm8 && vsqk_g8_supported(a, w))
         return vsqk_g8_gemm(a, w, y, acc, threads, ops->gemm8_pack, ops->gemm8);
+    /* GEMV: the table's streaming GEMV on the fused activation layout */
+    if (m < 4 && fn != vsqk_panel_ref && ops->gemv_a) {
+        vsqk_gemv_act ga;
+        if (vsqk_gemv_act_from_packed(a, w, &ga)) {
+            gemv_a_run(ops->gemv_a, w, &ga, y, acc, nt);
+            vsqk_gemv_act_free(&ga);
+            return VSQ_OK;
+        }
+    }
     for (const vsqk_isa_ops *o = ops; o && fn != vsqk_panel_ref; o = vsqk_ops_lower(o)) {
         if (m >= 4 && o->panel8 && vsqk_gemv8_prepare(a, w, &g8, o->panel8_isa)) {
             fn = o->panel8;
@@ -164,6 +185,22 @@ vsq_status vsq_gemm_packed(const vsq_packed_a *a, const vsq_packed_w *w, float *
 vsq_status vsq_linear_q(const vsq_packed_w *w, const vsq_format *afmt, const float *x, size_t m,
                         const float *bias, float *y, int threads, vsq_packed_a *scratch) {
     if (!w || !afmt || !x || !y) return vsq_error(VSQ_EINVAL, "linear: null argument");
+    vsqk_gemv_fn gemv_a = vsqk_ops()->gemv_a;
+    if (m < 4 && w->data && gemv_a) {
+        /* decode: quantize x straight into the GEMV's int8 layout */
+        vsqk_gemv_act ga;
+        vsq_status st = vsqk_gemv_act_quantize(afmt, x, m, w, &ga);
+        if (st != VSQ_EUNSUPPORTED) {
+            if (st) return st;
+            int nt = threads > 0 ? threads : omp_get_max_threads();
+            gemv_a_run(gemv_a, w, &ga, y, NULL, nt < 1 ? 1 : nt);
+            vsqk_gemv_act_free(&ga);
+            if (bias)
+                for (size_t i = 0; i < m; i++)
+                    for (size_t r = 0; r < w->n; r++) y[i * w->n + r] += bias[r];
+            return VSQ_OK;
+        }
+    }
     vsq_packed_a local;
     memset(&local, 0, sizeof local);
     vsq_packed_a *a = scratch ? scratch : &local;

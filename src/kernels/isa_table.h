@@ -60,6 +60,8 @@ typedef struct vsqk_isa_ops {
     vsq_isa panel8_isa;         /*    ... its preparation rules */
     vsqk_gemv8_fn gemv8;        /* O: int8 GEMV (m < 4) on prepared operands */
     vsq_isa gemv8_isa;          /*    ... its preparation rules */
+    vsqk_gemv_fn gemv_a;        /* O: streaming int8 GEMV (m < 4) on the fused activation
+                                   layout (vsqk_gemv_act, vsqk_gemv_act_quantize) */
     vsqk_g8_block_fn gemm8;     /* O: int8 GEMM block micro-kernel (gemm8.c driver), MR x NR */
     vsqk_g8_pack_fn gemm8_pack; /*    ... and its weight repacker (copied together) */
     int mr, nr;

@@ -137,6 +137,62 @@ int vsqk_g8_mul16(const vsq_packed_a *a, const vsq_packed_w *w);
 vsq_status vsqk_g8_gemm(const vsq_packed_a *a, const vsq_packed_w *w, float *y, int64_t *acc,
                         int threads, vsqk_g8_pack_fn pack, vsqk_g8_block_fn block);
 
+/* ---- AVX-512 VNNI GEMV (decode: m < 4), gemv_avx512.c ----
+ * The activation side as that kernel reads it, per activation row i:
+ *   c8[i*kp + e]     the code as int8;
+ *   corr[i*kp/4 + l] -off * (c8[4l] + .. + c8[4l+3]): the start of each
+ *                    vpdpbusd lane, which turns sums of u * a (u = code +
+ *                    off, the stored weight) into sums of code * a;
+ *   sal[i*kp/4 + 16c + l]  the integer scale sa of the vector that lane l
+ *                    of chunk c's reduced dots belongs to (the order
+ *                    depends on the weight container: vsqk_gemv_lane);
+ *   gamma[i]         the row's coarse scale.
+ * Built from a vsq_packed_a (vsqk_gemv_act_from_packed) or straight from
+ * fp32 rows in one pass (vsqk_gemv_act_quantize: the fused quantizer). */
+typedef struct {
+    size_t m, kp;
+    int8_t *c8;
+    int32_t *corr;
+    int32_t *sal;
+    float *gamma;
+    int max_code;
+    uint32_t max_scale;
+    void *block; /* the arrays above, in one allocation */
+    int owned;   /* 1: block is malloc'ed; 0: a thread scratch buffer */
+} vsqk_gemv_act;
+
+/* Reduced lane l (0..15) of a chunk holds weight row *row's dot over the
+ * 16 elements 16 * *group .. +15 of the chunk (see gemv_avx512.c). */
+static inline void vsqk_gemv_lane(int cb, int l, int *row, int *group) {
+    int L = l / 4, j = l % 4;
+    if (cb == 4) { /* nibble pairs: rows (0,1) and (2,3) share a register */
+        *row = 2 * (j / 2) + L / 2;
+        *group = L % 2 + 2 * (j % 2);
+    } else {
+        *row = j;
+        *group = L;
+    }
+}
+
+/* 1 if the AVX-512 GEMV computes (activations with these bounds) x w
+ * exactly: two-level u8 weight scales, int8-range activation codes,
+ * sa <= 32767 (vpmaddwd forms sw * sa) and int64 sums. */
+int vsqk_gemv_a512_ok(const vsq_packed_w *w, const vsq_format *afmt, int vec_len,
+                      int max_code_a, uint32_t max_scale_a, size_t n_vec);
+int vsqk_gemv_act_from_packed(const vsq_packed_a *a, const vsq_packed_w *w, vsqk_gemv_act *g);
+/* Fused: fp32 rows (m x w->k) -> g, bit-identical codes and scales to
+ * vsq_quantize (eq. 7a-7h). Returns VSQ_OK, a non-finite error, or
+ * VSQ_EUNSUPPORTED when this pair cannot take the path (nothing reported). */
+vsq_status vsqk_gemv_act_quantize(const vsq_format *fmt, const float *x, size_t m,
+                                  const vsq_packed_w *w, vsqk_gemv_act *g);
+void vsqk_gemv_act_free(vsqk_gemv_act *g);
+/* Panels p0..p1-1 against every activation row: y[i*n + row] (and acc)
+ * finalized as vsq_gemm_ref does. */
+void vsqk_gemv_avx512(const vsq_packed_w *w, const vsqk_gemv_act *g, size_t p0, size_t p1,
+                      float *y, int64_t *acc);
+typedef void (*vsqk_gemv_fn)(const vsq_packed_w *w, const vsqk_gemv_act *g, size_t p0, size_t p1,
+                             float *y, int64_t *acc);
+
 /* Row quantizers: one row of k floats -> kp int16 codes (zero padded),
  * per-vector scales (double) and the row's gamma; fmt is a supported
  * fast format (see quantize_row.c). Returns max |code| and max scale. */

@@ -40,4 +40,13 @@ int vsqk_qact_row_avx2(const vsq_format *fmt, const float *x, const float *next,
                        size_t kp, int16_t *codes, double *scale, float *gamma, int *max_code,
                        uint32_t *max_scale, void *work);
 
+/* The same row for the int8 GEMV (two-level formats whose codes fit
+ * int8): kp int8 codes, kp / 4 lane terms corr[l] = -off * (c8[4l] + ..
+ * + c8[4l+3]), kp / V integer scales sq, gamma, max |code|, max sq, in
+ * one pass over the codes (no int16 codes in between). Codes and scales
+ * are vsq_quantize's. Returns 1 on a NaN or Inf, else 0. */
+int vsqk_qact_row8_avx2(const vsq_format *fmt, const float *x, const float *next, size_t k,
+                        size_t kp, int off, int8_t *c8, int32_t *corr, uint32_t *sq,
+                        float *gamma, int *max_code, uint32_t *max_scale, void *work);
+
 #endif

@@ -11,6 +11,10 @@
 #ifdef VSQ_AVX512_EMULATE
 #define SIMDE_ENABLE_NATIVE_ALIASES
 #include <simde/x86/avx512.h>
+/* SIMDe (0.7.x) aliases _mm512_madd_epi16 with the mask variant's four
+ * arguments; the two-argument intrinsic is simde_mm512_madd_epi16 */
+#undef _mm512_madd_epi16
+#define _mm512_madd_epi16(a, b) simde_mm512_madd_epi16(a, b)
 #define VSQK_A512(name) name##_avx512emu
 /* SIMDe's native alias of this one takes the masked form's 4 arguments */
 #undef _mm512_madd_epi16

@@ -509,3 +509,43 @@ int vsqk_qact_row_avx2(const vsq_format *fmt, const float *x, const float *next,
     *max_code = act_codes(&q, x, b.tail, b.qs, &b.pf, kp, codes);
     return 0;
 }
+
+/* ---- activations for the int8 GEMV: int8 codes and lane sums ------------------ */
+
+int vsqk_qact_row8_avx2(const vsq_format *fmt, const float *x, const float *next, size_t k,
+                        size_t kp, int off, int8_t *c8, int32_t *corr, uint32_t *sq,
+                        float *gamma, int *max_code, uint32_t *max_scale, void *work) {
+    rowq q;
+    rowbuf b;
+    rowq_init(fmt, k, kp, &q);
+    if (row_prepare(&q, x, next, work, &b, gamma, max_scale)) return 1;
+    memcpy(sq, b.st, q.nv * sizeof *sq);
+    /* the codes as for the weights (quant_chunk: the same quant8 as
+     * act_codes), without the offset; packs keeps every int8 code */
+    qconst c = {_mm256_set1_ps(q.qmin), _mm256_set1_ps(q.qmax), _mm256_set1_ps(PRED_HALF),
+                _mm256_set1_ps(-0.0f), _mm256_setzero_si256(),
+                _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7), q.uns};
+    const __m256i one8 = _mm256_set1_epi8(1), one16 = _mm256_set1_epi16(1);
+    const __m256i noff = _mm256_set1_epi32(-off);
+    __m256i mx = _mm256_setzero_si256();
+    size_t vpc = VSQK_CHUNK / (size_t)q.V;
+    for (size_t ch = 0; ch < kp / VSQK_CHUNK; ch++) {
+        size_t e = ch * VSQK_CHUNK;
+        pf_lines(&b.pf, 2);
+        __m256i lo, hi;
+        quant_chunk(e < q.kfull ? x + e : b.tail, b.qs + ch * vpc, q.lg, &c, &lo, &hi);
+        lo = _mm256_permutevar8x32_epi32(lo, c.perm);
+        hi = _mm256_permutevar8x32_epi32(hi, c.perm);
+        _mm256_storeu_si256((__m256i *)(c8 + e), lo);
+        _mm256_storeu_si256((__m256i *)(c8 + e + 32), hi);
+        mx = _mm256_max_epu8(mx, _mm256_max_epu8(_mm256_abs_epi8(lo), _mm256_abs_epi8(hi)));
+        /* sums of 4 consecutive codes (|sum| <= 512): u8 ones x s8 codes
+         * in pairs, then pairs of pairs; times -off */
+        __m256i slo = _mm256_madd_epi16(_mm256_maddubs_epi16(one8, lo), one16);
+        __m256i shi = _mm256_madd_epi16(_mm256_maddubs_epi16(one8, hi), one16);
+        _mm256_storeu_si256((__m256i *)(corr + 16 * ch), _mm256_mullo_epi32(slo, noff));
+        _mm256_storeu_si256((__m256i *)(corr + 16 * ch + 8), _mm256_mullo_epi32(shi, noff));
+    }
+    *max_code = hmax_epu8(mx);
+    return 0;
+}
