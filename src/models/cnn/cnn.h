@@ -84,6 +84,8 @@ typedef struct {
     int last_use; /* index of the last node reading it (m->n: model output) */
 } cnn_tensor;
 
+#define CNN_DW_MAX_TAPS 64
+
 typedef struct {
     cnn_op op;
     char name[96];
@@ -97,6 +99,7 @@ typedef struct {
     float *wq;             /* fake-quantized weights, NULL = use w */
     vsq_qtensor *wqt;      /* integer-quantized weights for the --int path */
     vsq_packed_w *wpk;     /* packed weights for --kernel packed (1x1 conv, dense) */
+    float *dwt;            /* depthwise weights as [tap][c] for the fused path (--kernel packed) */
     int in_nonneg;         /* input is provably >= 0 (after ReLU / ReLU6) */
     int same;              /* Keras padding "same" (pads set by cnn_model_set_padding) */
     int groups;            /* CNN_CONV: channel groups (k = kh*kw*cin/groups) */
@@ -222,6 +225,7 @@ typedef struct {
     float *col;
     float *tmp;
     vsq_packed_a pa; /* packed activations, reused by every packed layer */
+    void *dws;       /* scratch of the fused depthwise path (cnn_dw_scratch_bytes) */
 } cnn_work;
 
 vsq_status cnn_work_alloc(const cnn_model *m, cnn_work *w);
@@ -234,6 +238,19 @@ int cnn_packable(const cnn_qcfg *q, const cnn_model *m, int i);
 /* Y = A W^T + b for such a layer on packed operands (packed.c). */
 vsq_status cnn_gemm_packed(const cnn_model *m, const cnn_qcfg *q, int i, cnn_work *w,
                            const float *a, size_t rows, float *y);
+
+/* Depthwise layer i runs fused (dw_fused.c): --kernel packed, window
+ * vectors, dynamic two-level sM max activations with V >= kh*kw (one
+ * vector per window); any weight format. */
+int cnn_dw_fusable(const cnn_qcfg *q, const cnn_model *m, int i);
+/* l->dwt from l->wq (or l->w): the weights transposed to [tap][c]. */
+vsq_status cnn_dw_fuse_weights(cnn_layer *l);
+/* Per-thread scratch bytes the fused path needs for model m. */
+size_t cnn_dw_scratch_bytes(const cnn_model *m);
+/* y = depthwise(x) + b with each window quantized on the fly; bit-identical
+ * to the fake-quant path (window matrix, cnn_quant_act, cnn_dwconv_col). */
+vsq_status cnn_dw_fused(const cnn_model *m, const cnn_qcfg *q, int i, cnn_work *w, const float *x,
+                        float *y);
 
 /* Observer called with each MAC layer's input matrix (calibration). */
 typedef void (*cnn_observe_fn)(void *ctx, int layer, const float *x, size_t n);

@@ -17,7 +17,8 @@ vsq_status cnn_work_alloc(const cnn_model *m, cnn_work *w) {
     for (int s = 0; ok && s < m->n_slots; s++) ok = (w->slot[s] = malloc(m->slot_size[s] * sizeof(float))) != NULL;
     w->col = malloc(m->max_col * sizeof(float));
     w->tmp = malloc(m->max_act * sizeof(float));
-    if (!ok || !w->col || !w->tmp) {
+    w->dws = malloc(cnn_dw_scratch_bytes(m) + 64);
+    if (!ok || !w->col || !w->tmp || !w->dws) {
         cnn_work_free(w);
         return vsq_error(VSQ_ENOMEM, "no memory for CNN work buffers");
     }
@@ -30,6 +31,7 @@ void cnn_work_free(cnn_work *w) {
     free(w->slot);
     free(w->col);
     free(w->tmp);
+    free(w->dws);
     memset(w, 0, sizeof *w);
 }
 
@@ -110,6 +112,7 @@ static vsq_status run_dw_layer(const cnn_model *m, const cnn_qcfg *q, int i, cnn
         cnn_dwconv(l, x, wt, y);
         return VSQ_OK;
     }
+    if (q->packed && l->dwt) return cnn_dw_fused(m, q, i, w, x, y);
     vsq_status st;
     if (q->use_int && l->wqt) {
         cnn_dw_im2col(l, x, w->col);

@@ -20,6 +20,7 @@ int cnn_packable(const cnn_qcfg *q, const cnn_model *m, int i) {
                     !l->pt && !l->pl && !l->pb && !l->pr;
     if (!cnn_layer_quantized(q, m, i) || !(pointwise || l->op == CNN_DENSE)) return 0;
     if (!q->quant_w || !q->quant_a || q->a_static || q->layer_w) return 0;
+    if (q->hessian && q->hessian[i]) return 0; /* GPTQ weights (wq): the packed ones would be plain rounding */
     vsq_format a = cnn_act_format(q, l);
     int vw = two_level_v(&q->w);
     return vw && vw == two_level_v(&a) && !q->w.coarse_per_tensor;
