@@ -162,6 +162,42 @@ __attribute__((target("avx2"))) static int dw_pixel_avx2(const dw_ctx *k, const 
 }
 #endif
 
+/* Running max of |x| and of x on the float bit patterns (act_fast.c's
+ * scan_tensor) over n contiguous values. */
+#ifdef VSQ_DW_AVX2
+__attribute__((target("avx2"))) static size_t scan_avx2(const float *x, size_t n, int32_t *pa, int32_t *ps) {
+    const __m256i abs = _mm256_set1_epi32(0x7fffffff);
+    __m256i va = _mm256_set1_epi32(*pa), vs = _mm256_set1_epi32(*ps);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i b = _mm256_loadu_si256((const __m256i *)(x + i));
+        va = _mm256_max_epi32(va, _mm256_and_si256(b, abs));
+        vs = _mm256_max_epi32(vs, b);
+    }
+    int32_t a[8], s[8];
+    _mm256_storeu_si256((__m256i *)a, va);
+    _mm256_storeu_si256((__m256i *)s, vs);
+    for (int j = 0; j < 8; j++) *pa = a[j] > *pa ? a[j] : *pa, *ps = s[j] > *ps ? s[j] : *ps;
+    return i;
+}
+#endif
+
+static void scan_run(const float *x, size_t n, int avx2, int32_t *pa, int32_t *ps) {
+    size_t i = 0;
+#ifdef VSQ_DW_AVX2
+    if (avx2) i = scan_avx2(x, n, pa, ps);
+#else
+    (void)avx2;
+#endif
+    for (; i < n; i++) {
+        int32_t b;
+        memcpy(&b, &x[i], 4);
+        int32_t a = b & 0x7fffffff;
+        *pa = a > *pa ? a : *pa;
+        *ps = b > *ps ? b : *ps;
+    }
+}
+
 static void dw_pixel(const dw_ctx *k, int avx2, const float *const *src, float *y) {
     int c = 0;
 #ifdef VSQ_DW_AVX2
@@ -185,19 +221,20 @@ vsq_status cnn_dw_fused(const cnn_model *m, const cnn_qcfg *q, int i, cnn_work *
     /* tensor peak and finiteness over the pixels the window matrix holds
      * (act_fast.c's scan_tensor on that matrix) */
     int uns = f.elem == VSQ_ELEM_UINT;
+#ifdef VSQ_DW_AVX2
+    int avx2 = __builtin_cpu_supports("avx2");
+#else
+    int avx2 = 0;
+#endif
     int32_t pa = 0, ps = 0;
     for (int iy = 0; iy < l->ih; iy++) {
         if (!rows[iy]) continue;
-        for (int ix = 0; ix < l->iw; ix++) {
-            if (!cols[ix]) continue;
-            const float *p = x + ((size_t)iy * l->iw + ix) * C;
-            for (int c = 0; c < C; c++) {
-                int32_t b;
-                memcpy(&b, &p[c], 4);
-                int32_t a = b & 0x7fffffff;
-                pa = a > pa ? a : pa;
-                ps = b > ps ? b : ps;
-            }
+        for (int ix = 0; ix < l->iw;) { /* runs of covered pixels: contiguous floats */
+            if (!cols[ix]) { ix++; continue; }
+            int e = ix;
+            while (e < l->iw && cols[e]) e++;
+            scan_run(x + ((size_t)iy * l->iw + ix) * C, (size_t)(e - ix) * C, avx2, &pa, &ps);
+            ix = e;
         }
     }
     if (pa >= 0x7f800000) return vsq_error(VSQ_ENONFINITE, "%s: non-finite activation", l->name);
@@ -211,11 +248,6 @@ vsq_status cnn_dw_fused(const cnn_model *m, const cnn_qcfg *q, int i, cnn_work *
     /* gamma = 0: the library zeroes every vector; all-zero windows do that */
     int dead = !(k.gamma > 0.0f);
     if (dead) k.gamma = 1.0f;
-#ifdef VSQ_DW_AVX2
-    int avx2 = __builtin_cpu_supports("avx2");
-#else
-    int avx2 = 0;
-#endif
     const float *src[CNN_DW_MAX_TAPS];
     for (int oy = 0; oy < l->oh; oy++)
         for (int ox = 0; ox < l->ow; ox++) {
