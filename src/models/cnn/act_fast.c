@@ -205,6 +205,16 @@ vsq_status cnn_fast_fakequant(const vsq_format *f, float *x, size_t rows, size_t
     return VSQ_OK;
 }
 
+int cnn_simd_level(void) {
+    vsq_isa isa = vsq_isa_active();
+    if (isa == VSQ_ISA_REF) return 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (isa != VSQ_ISA_AVX2 && __builtin_cpu_supports("avx512f")) return 2;
+    if (__builtin_cpu_supports("avx2")) return 1;
+#endif
+    return 0;
+}
+
 /* ---- packed activations for the integer kernels ---- */
 
 /* One row: per vector the integer scale (eq. 7b, 7g) and the codes (7c),
@@ -225,19 +235,18 @@ static void pack_row(const vsq_format *f, const grid *g, const float *x, size_t 
     }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
+#include "models/cnn/quant_avx2.h"
+#ifdef VSQ_CNN_SIMD
 #define VSQ_PACK_AVX2 1
 
 /* pack_row for the whole vectors of a row, 8 elements at a time (V a
- * multiple of 8): the same IEEE operations as vec_peak / code_of, so the
- * same codes. Returns the column where the scalar tail starts. */
+ * multiple of 8): the same codes as vec_peak / code_of (quant_avx2.h).
+ * Returns the column where the scalar tail starts. */
 __attribute__((target("avx2"))) static size_t pack_row_avx2(const vsq_format *f, const grid *g, const float *x,
                                                             size_t cols, float gamma, vsq_packed_a *p,
                                                             int16_t *codes, double *scale) {
     const __m256i mask = _mm256_set1_epi32(g->uns ? -1 : 0x7fffffff);
-    const __m256 half = _mm256_set1_ps(0.5f), mhalf = _mm256_set1_ps(-0.5f), qmin = _mm256_set1_ps(g->qmin),
-                 qmax = _mm256_set1_ps(g->qmax);
+    const __m256 qmin = _mm256_set1_ps(g->qmin);
     __m256i mc = _mm256_setzero_si256();
     uint32_t ms = p->max_scale;
     size_t v = g->v, c0 = 0, j = 0;
@@ -259,12 +268,7 @@ __attribute__((target("avx2"))) static size_t pack_row_avx2(const vsq_format *f,
         }
         const __m256 sv = _mm256_set1_ps(s);
         for (size_t e = 0; e < v; e += 8) {
-            __m256 u = _mm256_div_ps(_mm256_loadu_ps(x + c0 + e), sv);
-            u = _mm256_min_ps(_mm256_max_ps(u, qmin), qmax);
-            __m256i q = _mm256_cvttps_epi32(u);
-            __m256 d = _mm256_sub_ps(u, _mm256_cvtepi32_ps(q));
-            q = _mm256_sub_epi32(q, _mm256_castps_si256(_mm256_cmp_ps(d, half, _CMP_GE_OQ)));
-            q = _mm256_add_epi32(q, _mm256_castps_si256(_mm256_cmp_ps(d, mhalf, _CMP_LE_OQ)));
+            __m256i q = vsq_cnn_code8(_mm256_div_ps(_mm256_loadu_ps(x + c0 + e), sv), qmin);
             mc = _mm256_max_epi32(mc, _mm256_abs_epi32(q));
             __m128i q16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
             _mm_storeu_si128((__m128i *)(codes + c0 + e), q16);
@@ -296,7 +300,7 @@ vsq_status cnn_pack_act_two_level(const vsq_format *f, const float *x, size_t ro
     float gamma = two_level_gamma(f, peak); /* one coarse scale per tensor, as fake-quant */
     grid g = grid_of(f, cols);
 #ifdef VSQ_PACK_AVX2
-    int avx2 = g.v % 8 == 0 && __builtin_cpu_supports("avx2");
+    int avx2 = g.v % 8 == 0 && cnn_simd_level() >= 1;
 #else
     int avx2 = 0;
 #endif

@@ -20,6 +20,7 @@
  * MobileNet that flipped 1 of 20 predictions against fake-quant, and it is
  * not faster: the cost is the per-element division of eq. 7c either way.)
  * The inner loops run over channels (contiguous in NHWC), 8 at a time. */
+#include "models/cnn/act_fast.h"
 #include "models/cnn/cnn.h"
 
 #include <stdlib.h>
@@ -119,44 +120,70 @@ static void dw_channel(const dw_ctx *k, const float *const *src, int c, float *y
     y[c] = acc;
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
+#include "models/cnn/quant_avx2.h"
+#ifdef VSQ_CNN_SIMD
 #define VSQ_DW_AVX2 1
 
-/* The same for 8 channels at a time (AVX2): identical IEEE operations in
- * the same order (division, compares, truncating conversion, separate
- * multiply and add), hence the same bits as dw_channel. Returns the number
- * of channels done. */
-__attribute__((target("avx2"))) static int dw_pixel_avx2(const dw_ctx *k, const float *const *src, float *y) {
-    int C = k->C, c = 0;
+/* The same for 8 channels at a time from channel c (AVX2): identical IEEE
+ * operations in the same order (divisions, compares, truncating
+ * conversions, separate multiply and add; the rounding of quant_avx2.h),
+ * hence the same bits as dw_channel. Dead vectors (s = 0) get s = 1 and
+ * eff = 0: their codes are 0 (all x are 0, or <= 0 for uintN), v = +0 as
+ * in the library. Returns the first channel not done. */
+__attribute__((target("avx2"))) static int dw_pixel_avx2(const dw_ctx *k, const float *const *src, float *y, int c) {
+    int C = k->C;
     const __m256i mask = _mm256_set1_epi32(k->uns ? -1 : 0x7fffffff), top = _mm256_set1_epi32(k->top);
     const __m256 qref = _mm256_set1_ps(k->qref), gamma = _mm256_set1_ps(k->gamma), half = _mm256_set1_ps(0.5f),
-                 mhalf = _mm256_set1_ps(-0.5f), qmin = _mm256_set1_ps(k->qmin), qmax = _mm256_set1_ps(k->qmax),
-                 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+                 qmin = _mm256_set1_ps(k->qmin), one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
     for (; c + 8 <= C; c += 8) {
         __m256i pk = _mm256_setzero_si256();
         for (int t = 0; t < k->taps; t++)
             pk = _mm256_max_epi32(pk, _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(src[t] + c)), mask));
         __m256 sv = _mm256_div_ps(_mm256_castsi256_ps(pk), qref);
         __m256 live = _mm256_cmp_ps(sv, zero, _CMP_GT_OQ);
-        __m256 s = _mm256_blendv_ps(one, sv, live); /* dead lanes: any finite s, v masked to +0 */
+        __m256 s = _mm256_blendv_ps(one, sv, live);
         __m256 ts = _mm256_div_ps(s, gamma);
         __m256i sq = _mm256_cvttps_epi32(ts);
         __m256 ge = _mm256_cmp_ps(_mm256_sub_ps(ts, _mm256_cvtepi32_ps(sq)), half, _CMP_GE_OQ);
         sq = _mm256_min_epi32(_mm256_sub_epi32(sq, _mm256_castps_si256(ge)), top);
-        __m256 eff = _mm256_mul_ps(_mm256_cvtepi32_ps(sq), gamma);
+        __m256 eff = _mm256_and_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(sq), gamma), live);
         __m256 acc = _mm256_loadu_ps(k->bias + c);
         for (int t = 0; t < k->taps; t++) {
-            __m256 u = _mm256_div_ps(_mm256_loadu_ps(src[t] + c), s);
-            u = _mm256_min_ps(_mm256_max_ps(u, qmin), qmax);
-            __m256i q = _mm256_cvttps_epi32(u);
-            __m256 d = _mm256_sub_ps(u, _mm256_cvtepi32_ps(q));
-            q = _mm256_sub_epi32(q, _mm256_castps_si256(_mm256_cmp_ps(d, half, _CMP_GE_OQ)));
-            q = _mm256_add_epi32(q, _mm256_castps_si256(_mm256_cmp_ps(d, mhalf, _CMP_LE_OQ)));
-            __m256 v = _mm256_and_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(q), eff), live);
+            __m256i q = vsq_cnn_code8(_mm256_div_ps(_mm256_loadu_ps(src[t] + c), s), qmin);
+            __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(q), eff);
             acc = _mm256_add_ps(acc, _mm256_mul_ps(v, _mm256_loadu_ps(k->w + (size_t)t * C + c)));
         }
         _mm256_storeu_ps(y + c, acc);
+    }
+    return c;
+}
+
+/* 16 channels at a time (AVX-512F), the same operations. */
+__attribute__((target("avx512f"))) static int dw_pixel_avx512(const dw_ctx *k, const float *const *src, float *y) {
+    int C = k->C, c = 0;
+    const __m512i mask = _mm512_set1_epi32(k->uns ? -1 : 0x7fffffff), top = _mm512_set1_epi32(k->top),
+                  ione = _mm512_set1_epi32(1);
+    const __m512 qref = _mm512_set1_ps(k->qref), gamma = _mm512_set1_ps(k->gamma), half = _mm512_set1_ps(0.5f),
+                 qmin = _mm512_set1_ps(k->qmin), one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
+    for (; c + 16 <= C; c += 16) {
+        __m512i pk = _mm512_setzero_si512();
+        for (int t = 0; t < k->taps; t++)
+            pk = _mm512_max_epi32(pk, _mm512_and_si512(_mm512_loadu_si512(src[t] + c), mask));
+        __m512 sv = _mm512_div_ps(_mm512_castsi512_ps(pk), qref);
+        __mmask16 live = _mm512_cmp_ps_mask(sv, zero, _CMP_GT_OQ);
+        __m512 s = _mm512_mask_blend_ps(live, one, sv);
+        __m512 ts = _mm512_div_ps(s, gamma);
+        __m512i sq = _mm512_cvttps_epi32(ts);
+        __mmask16 ge = _mm512_cmp_ps_mask(_mm512_sub_ps(ts, _mm512_cvtepi32_ps(sq)), half, _CMP_GE_OQ);
+        sq = _mm512_min_epi32(_mm512_mask_add_epi32(sq, ge, sq, ione), top);
+        __m512 eff = _mm512_maskz_mul_ps(live, _mm512_cvtepi32_ps(sq), gamma);
+        __m512 acc = _mm512_loadu_ps(k->bias + c);
+        for (int t = 0; t < k->taps; t++) {
+            __m512i q = vsq_cnn_code16(_mm512_div_ps(_mm512_loadu_ps(src[t] + c), s), qmin);
+            __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(q), eff);
+            acc = _mm512_add_ps(acc, _mm512_mul_ps(v, _mm512_loadu_ps(k->w + (size_t)t * C + c)));
+        }
+        _mm512_storeu_ps(y + c, acc);
     }
     return c;
 }
@@ -198,12 +225,14 @@ static void scan_run(const float *x, size_t n, int avx2, int32_t *pa, int32_t *p
     }
 }
 
-static void dw_pixel(const dw_ctx *k, int avx2, const float *const *src, float *y) {
+/* simd: 0 scalar, 1 AVX2, 2 AVX-512F (then AVX2 for a remaining 8) */
+static void dw_pixel(const dw_ctx *k, int simd, const float *const *src, float *y) {
     int c = 0;
 #ifdef VSQ_DW_AVX2
-    if (avx2) c = dw_pixel_avx2(k, src, y);
+    if (simd >= 2) c = dw_pixel_avx512(k, src, y);
+    if (simd >= 1) c = dw_pixel_avx2(k, src, y, c);
 #else
-    (void)avx2;
+    (void)simd;
 #endif
     for (; c < k->C; c++) dw_channel(k, src, c, y);
 }
@@ -221,11 +250,7 @@ vsq_status cnn_dw_fused(const cnn_model *m, const cnn_qcfg *q, int i, cnn_work *
     /* tensor peak and finiteness over the pixels the window matrix holds
      * (act_fast.c's scan_tensor on that matrix) */
     int uns = f.elem == VSQ_ELEM_UINT;
-#ifdef VSQ_DW_AVX2
-    int avx2 = __builtin_cpu_supports("avx2");
-#else
-    int avx2 = 0;
-#endif
+    int simd = cnn_simd_level(), avx2 = simd >= 1;
     int32_t pa = 0, ps = 0;
     for (int iy = 0; iy < l->ih; iy++) {
         if (!rows[iy]) continue;
@@ -259,7 +284,7 @@ vsq_status cnn_dw_fused(const cnn_model *m, const cnn_qcfg *q, int i, cnn_work *
                     src[ky * l->kw + kx] = in ? x + ((size_t)iy * l->iw + ix) * C : zero;
                 }
             }
-            dw_pixel(&k, avx2, src, y + ((size_t)oy * l->ow + ox) * C);
+            dw_pixel(&k, simd, src, y + ((size_t)oy * l->ow + ox) * C);
         }
     return VSQ_OK;
 }
