@@ -162,8 +162,9 @@ static void grab_dw(void *ctx, int i, const float *x, size_t n) {
  * (window matrix, vsq_fakequant, cnn_dwconv_col): bit-identical outputs on
  * every depthwise layer of one real image (stride 1 with "same" padding,
  * stride 2 after ZeroPadding), W8A8 and W4A8; also a signed input
- * (negative values, intN), an all-zero input (gamma = 0) and a NaN
- * (rejected). */
+ * (negative values, intN), inputs whose codes are exact ties (x / s =
+ * j + 0.5, rounded away from zero) or 1 ulp either side, an all-zero input
+ * (gamma = 0) and a NaN (rejected). */
 static void run_dw_pair(int i, cnn_qcfg *qp, cnn_work *w, const float *x, float *yf, float *yp) {
     const cnn_layer *l = &model.l[i];
     cnn_qcfg qs = *qp;
@@ -203,6 +204,23 @@ static void test_dw_exact(void **state) {
                 for (size_t j = 0; j < n; j++) xs[j] = dw_in[i][j] - 0.75f;
                 l->in_nonneg = 0;
                 run_dw_pair(i, &qp, &w, xs, yf, yp);
+                /* exact ties: every window holds a peak qref/16 (checkerboard), so
+                 * s = 1/16 and (j + 0.5)/16 quantizes to j + 0.5; also 1 ulp off */
+                for (int sg = 0; sg < 2; sg++) {
+                    l->in_nonneg = !sg;
+                    vsq_format af = cnn_act_format(&qp, l);
+                    int qref = vsq_format_qref(&af);
+                    for (size_t j = 0; j < n; j++) {
+                        size_t px = j / (size_t)l->cin;
+                        int iy = (int)(px / (size_t)l->iw), ix = (int)(px % (size_t)l->iw);
+                        float v = ((int)(j / 3 % (size_t)qref) + 0.5f) / 16.0f;
+                        if (j % 3 == 1) v = nextafterf(v, 0.0f);
+                        if (j % 3 == 2) v = nextafterf(v, 100.0f);
+                        if (sg && j / 2 % 2) v = -v;
+                        xs[j] = (iy + ix) % 2 ? v : (float)qref / 16.0f;
+                    }
+                    run_dw_pair(i, &qp, &w, xs, yf, yp);
+                }
                 l->in_nonneg = 1;
                 for (size_t j = 0; j < n; j++) xs[j] = 0.0f;
                 run_dw_pair(i, &qp, &w, xs, yf, yp);
