@@ -133,7 +133,7 @@ static void test_layer_exact(void **state) {
         assert_int_equal(cnn_quantize_weights(&model, &q), VSQ_OK);
         assert_non_null(l->wpk);
         vsq_format af = cnn_act_format(&q, l);
-        assert_int_equal(cnn_gemm_packed(&model, &q, grabbed_layer, &w, grabbed, m, y), VSQ_OK);
+        assert_int_equal(cnn_gemm_packed(&model, &q, grabbed_layer, &w, grabbed, m, y, NULL), VSQ_OK);
         assert_int_equal(vsq_gemm_packed(&w.pa, l->wpk, y, acc_p, 1), VSQ_OK);
         vsq_qtensor qa, qw;
         assert_int_equal(vsq_quantize(&af, grabbed, m, k, 1, &qa), VSQ_OK);
@@ -173,7 +173,7 @@ static void run_dw_pair(int i, cnn_qcfg *qp, cnn_work *w, const float *x, float 
     cnn_dw_im2col(l, x, w->col);
     assert_int_equal(cnn_quant_act(&qs, &model, i, w->col, pix * l->cin, (size_t)l->k), VSQ_OK);
     cnn_dwconv_col(l, w->col, l->wq, yf);
-    assert_int_equal(cnn_dw_fused(&model, qp, i, w, x, yp), VSQ_OK);
+    assert_int_equal(cnn_dw_fused(&model, qp, i, w, x, yp, NULL), VSQ_OK);
     assert_memory_equal(yf, yp, pix * l->cout * sizeof *yf);
 }
 
@@ -226,7 +226,7 @@ static void test_dw_exact(void **state) {
                 run_dw_pair(i, &qp, &w, xs, yf, yp);
                 for (int ch = 0; ch < l->cout; ch++) assert_true(yp[ch] == l->b[ch]);
                 xs[n / 2] = NAN;
-                assert_int_equal(cnn_dw_fused(&model, &qp, i, &w, xs, yp), VSQ_ENONFINITE);
+                assert_int_equal(cnn_dw_fused(&model, &qp, i, &w, xs, yp, NULL), VSQ_ENONFINITE);
             }
         }
         assert_int_equal(n_dw, 13);

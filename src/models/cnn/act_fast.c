@@ -239,9 +239,10 @@ static void pack_row(const vsq_format *f, const grid *g, const float *x, size_t 
 #ifdef VSQ_CNN_SIMD
 #define VSQ_PACK_AVX2 1
 
-/* pack_row for the whole vectors of a row, 8 elements at a time (V a
- * multiple of 8): the same codes as vec_peak / code_of (quant_avx2.h).
- * Returns the column where the scalar tail starts. */
+/* pack_row for the vectors of a row whose length is a multiple of 8 (V a
+ * multiple of 8; also a short last one, e.g. K = 24 at V = 16), 8 elements
+ * at a time: the same codes as vec_peak / code_of (quant_avx2.h). Returns
+ * the column where the scalar tail starts. */
 __attribute__((target("avx2"))) static size_t pack_row_avx2(const vsq_format *f, const grid *g, const float *x,
                                                             size_t cols, float gamma, vsq_packed_a *p,
                                                             int16_t *codes, double *scale) {
@@ -250,9 +251,11 @@ __attribute__((target("avx2"))) static size_t pack_row_avx2(const vsq_format *f,
     __m256i mc = _mm256_setzero_si256();
     uint32_t ms = p->max_scale;
     size_t v = g->v, c0 = 0, j = 0;
-    for (; c0 + v <= cols; c0 += v, j++) {
+    for (; c0 < cols; c0 += v, j++) {
+        if ((cols - c0 < v ? cols - c0 : v) % 8) break; /* a short last vector of 8k still fits */
+        size_t n = cols - c0 < v ? cols - c0 : v;
         __m256i pk = _mm256_setzero_si256();
-        for (size_t e = 0; e < v; e += 8)
+        for (size_t e = 0; e < n; e += 8)
             pk = _mm256_max_epi32(pk, _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(x + c0 + e)), mask));
         __m128i h = _mm_max_epi32(_mm256_castsi256_si128(pk), _mm256_extracti128_si256(pk, 1));
         h = _mm_max_epi32(h, _mm_shuffle_epi32(h, 0x4e));
@@ -263,11 +266,11 @@ __attribute__((target("avx2"))) static size_t pack_row_avx2(const vsq_format *f,
         scale[j] = (double)c;
         ms = (uint32_t)c > ms ? (uint32_t)c : ms;
         if (!c) {
-            memset(codes + c0, 0, v * sizeof *codes);
+            memset(codes + c0, 0, n * sizeof *codes);
             continue;
         }
         const __m256 sv = _mm256_set1_ps(s);
-        for (size_t e = 0; e < v; e += 8) {
+        for (size_t e = 0; e < n; e += 8) {
             __m256i q = vsq_cnn_code8(_mm256_div_ps(_mm256_loadu_ps(x + c0 + e), sv), qmin);
             mc = _mm256_max_epi32(mc, _mm256_abs_epi32(q));
             __m128i q16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
@@ -280,7 +283,7 @@ __attribute__((target("avx2"))) static size_t pack_row_avx2(const vsq_format *f,
     int m = _mm_cvtsi128_si32(h);
     p->max_code = m > p->max_code ? m : p->max_code;
     p->max_scale = ms;
-    return c0;
+    return c0 < cols ? c0 : cols;
 }
 #endif
 

@@ -23,6 +23,7 @@
 #include "models/cnn/act_fast.h"
 #include "models/cnn/cnn.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +79,7 @@ static void covered(int n_out, int k, int stride, int pad, int dil, int n_in, un
 typedef struct {
     int C, taps, uns, top;
     float qref, qmin, qmax, gamma;
+    float lo, hi;      /* a following ReLU / ReLU6 / Clip, fused (else -inf, inf) */
     const float *w;    /* [tap][c] */
     const float *bias;
 } dw_ctx;
@@ -117,7 +119,7 @@ static void dw_channel(const dw_ctx *k, const float *const *src, int c, float *y
         }
         acc += v * k->w[(size_t)t * k->C + c];
     }
-    y[c] = acc;
+    y[c] = acc < k->lo ? k->lo : (acc > k->hi ? k->hi : acc); /* cnn_clip */
 }
 
 #include "models/cnn/quant_avx2.h"
@@ -153,6 +155,8 @@ __attribute__((target("avx2"))) static int dw_pixel_avx2(const dw_ctx *k, const 
             __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(q), eff);
             acc = _mm256_add_ps(acc, _mm256_mul_ps(v, _mm256_loadu_ps(k->w + (size_t)t * C + c)));
         }
+        /* cnn_clip's x < lo ? lo : x > hi ? hi : x, operand order keeping -0 and NaN */
+        acc = _mm256_min_ps(_mm256_set1_ps(k->hi), _mm256_max_ps(_mm256_set1_ps(k->lo), acc));
         _mm256_storeu_ps(y + c, acc);
     }
     return c;
@@ -183,6 +187,7 @@ __attribute__((target("avx512f"))) static int dw_pixel_avx512(const dw_ctx *k, c
             __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(q), eff);
             acc = _mm512_add_ps(acc, _mm512_mul_ps(v, _mm512_loadu_ps(k->w + (size_t)t * C + c)));
         }
+        acc = _mm512_min_ps(_mm512_set1_ps(k->hi), _mm512_max_ps(_mm512_set1_ps(k->lo), acc));
         _mm512_storeu_ps(y + c, acc);
     }
     return c;
@@ -238,7 +243,7 @@ static void dw_pixel(const dw_ctx *k, int simd, const float *const *src, float *
 }
 
 vsq_status cnn_dw_fused(const cnn_model *m, const cnn_qcfg *q, int i, cnn_work *w, const float *x,
-                        float *y) {
+                        float *y, const float *clip) {
     const cnn_layer *l = &m->l[i];
     vsq_format f = cnn_act_format(q, l);
     int C = l->cin;
@@ -268,7 +273,8 @@ vsq_status cnn_dw_fused(const cnn_model *m, const cnn_qcfg *q, int i, cnn_work *
     memcpy(&peak, &pb, 4);
     dw_ctx k = {.C = C, .taps = l->k, .uns = uns, .top = (int)((1L << f.scale_bits) - 1),
                 .qref = (float)vsq_format_qref(&f), .qmin = (float)vsq_format_qmin(&f),
-                .qmax = (float)vsq_format_qmax(&f), .w = l->dwt, .bias = l->b};
+                .qmax = (float)vsq_format_qmax(&f), .w = l->dwt, .bias = l->b,
+                .lo = clip ? clip[0] : -INFINITY, .hi = clip ? clip[1] : INFINITY};
     k.gamma = peak / k.qref / (float)k.top; /* eq. 7e-7f, one gamma per tensor */
     /* gamma = 0: the library zeroes every vector; all-zero windows do that */
     int dead = !(k.gamma > 0.0f);
