@@ -209,7 +209,7 @@ int cnn_simd_level(void) {
     vsq_isa isa = vsq_isa_active();
     if (isa == VSQ_ISA_REF) return 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (isa != VSQ_ISA_AVX2 && __builtin_cpu_supports("avx512f")) return 2;
+    if (isa == VSQ_ISA_AVX512 && __builtin_cpu_supports("avx512f")) return 2;
     if (__builtin_cpu_supports("avx2")) return 1;
 #endif
     return 0;
