@@ -250,7 +250,9 @@ const cli_command cmd_eval_cnn = {
     "images 0..N-1 (N <= --calib-images); accuracy is reported after the calibration split.\n"
     "--kernel packed runs 1x1 convs and dense layers on the packed integer kernels\n"
     "(vsq_gemm_packed) when W and A are both two-level sM with V in 16/32/64 (e.g. --cfg\n"
-    "8/8U/6/6, 4/8U/4/6); other layers keep the fake-quant path.\n"
+    "8/8U/6/6, 4/8U/4/6), and depthwise layers (window vectors, V >= kh*kw) with each\n"
+    "window quantized on the fly (same outputs as fake-quant, bit for bit); a following\n"
+    "ReLU / ReLU6 is applied in the same pass. Other layers keep the fake-quant path.\n"
     "--dw: depthwise vectors along the 3x3 window (default) or across channels.\n"
     "--first: first-layer vectors over the flattened window (default), per pixel, or fp32.\n"
     CNN_PP_USAGE

@@ -101,6 +101,9 @@ static int setup(void **state) {
     for (size_t j = 0; j < 16; j++) x[2 * cols + j] = 0.0f;
     for (size_t j = 0; j < cols; j++) x[5 * cols + j] = (float)(j % 9) * 0.5f - 2.0f;
     add_sample(x, rows, cols, "random");
+    /* K = 24: a short last vector of 8 at V = 16 (MobileNet's conv_pw_1) */
+    for (size_t j = 0; j < 29 * 24; j++) x[j] = x[j + 3] * (j % 24 < 16 ? 1.0f : 5.0f);
+    add_sample(x, 29, 24, "random, K = 24");
     free(x);
     return n_samples >= 4 ? 0 : -1;
 }

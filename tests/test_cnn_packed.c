@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,7 +133,7 @@ static void test_layer_exact(void **state) {
         assert_int_equal(cnn_quantize_weights(&model, &q), VSQ_OK);
         assert_non_null(l->wpk);
         vsq_format af = cnn_act_format(&q, l);
-        assert_int_equal(cnn_gemm_packed(&model, &q, grabbed_layer, &w, grabbed, m, y), VSQ_OK);
+        assert_int_equal(cnn_gemm_packed(&model, &q, grabbed_layer, &w, grabbed, m, y, NULL), VSQ_OK);
         assert_int_equal(vsq_gemm_packed(&w.pa, l->wpk, y, acc_p, 1), VSQ_OK);
         vsq_qtensor qa, qw;
         assert_int_equal(vsq_quantize(&af, grabbed, m, k, 1, &qa), VSQ_OK);
@@ -144,6 +145,96 @@ static void test_layer_exact(void **state) {
     }
     free(acc_p), free(acc_r), free(y), free(logits), free(grabbed);
     grabbed = NULL;
+    cnn_work_free(&w);
+}
+
+/* Capture the inputs of every depthwise layer. */
+static float *dw_in[64];
+static void grab_dw(void *ctx, int i, const float *x, size_t n) {
+    (void)ctx;
+    if (model.l[i].op != CNN_DWCONV || i >= 64) return;
+    dw_in[i] = malloc(n * sizeof *dw_in[i]);
+    memcpy(dw_in[i], x, n * sizeof *dw_in[i]);
+}
+
+/* Fused depthwise (cnn_dw_fused: windows quantized on the fly from the
+ * input) against the fake-quant path run through the library
+ * (window matrix, vsq_fakequant, cnn_dwconv_col): bit-identical outputs on
+ * every depthwise layer of one real image (stride 1 with "same" padding,
+ * stride 2 after ZeroPadding), W8A8 and W4A8; also a signed input
+ * (negative values, intN), inputs whose codes are exact ties (x / s =
+ * j + 0.5, rounded away from zero) or 1 ulp either side, an all-zero input
+ * (gamma = 0) and a NaN (rejected). */
+static void run_dw_pair(int i, cnn_qcfg *qp, cnn_work *w, const float *x, float *yf, float *yp) {
+    const cnn_layer *l = &model.l[i];
+    cnn_qcfg qs = *qp;
+    qs.slow = 1; /* vsq_fakequant itself */
+    size_t pix = (size_t)l->oh * l->ow;
+    cnn_dw_im2col(l, x, w->col);
+    assert_int_equal(cnn_quant_act(&qs, &model, i, w->col, pix * l->cin, (size_t)l->k), VSQ_OK);
+    cnn_dwconv_col(l, w->col, l->wq, yf);
+    assert_int_equal(cnn_dw_fused(&model, qp, i, w, x, yp, NULL), VSQ_OK);
+    assert_memory_equal(yf, yp, pix * l->cout * sizeof *yf);
+}
+
+static void test_dw_exact(void **state) {
+    (void)state;
+    cnn_work w;
+    float *logits = malloc(model.n_classes * sizeof *logits);
+    assert_int_equal(cnn_work_alloc(&model, &w), VSQ_OK);
+    assert_int_equal(cnn_forward(&model, NULL, &w, data.pix + (size_t)224 * 224 * 3 * 3, logits, grab_dw, NULL), VSQ_OK);
+    float *yf = malloc(model.max_act * sizeof *yf), *yp = malloc(model.max_act * sizeof *yp);
+    float *xs = malloc(model.max_act * sizeof *xs);
+    const char *cfgs[] = {"8/8U/6/6", "4/8U/4/6"};
+    for (int c = 0; c < 2; c++) {
+        cnn_qcfg qp;
+        cfg_q(cfgs[c], &qp);
+        qp.packed = 1;
+        assert_int_equal(cnn_quantize_weights(&model, &qp), VSQ_OK);
+        int n_dw = 0, strides = 0, padded = 0;
+        for (int i = 0; i < model.n && i < 64; i++) {
+            cnn_layer *l = &model.l[i];
+            if (l->op != CNN_DWCONV) continue;
+            assert_non_null(l->dwt);
+            assert_non_null(dw_in[i]);
+            n_dw++, strides += l->sh == 2, padded += l->pt > 0;
+            run_dw_pair(i, &qp, &w, dw_in[i], yf, yp);
+            size_t n = (size_t)l->ih * l->iw * l->cin;
+            if (n_dw == 1 || l->sh == 2) { /* signed input: shift below zero, intN */
+                for (size_t j = 0; j < n; j++) xs[j] = dw_in[i][j] - 0.75f;
+                l->in_nonneg = 0;
+                run_dw_pair(i, &qp, &w, xs, yf, yp);
+                /* exact ties: every window holds a peak qref/16 (checkerboard), so
+                 * s = 1/16 and (j + 0.5)/16 quantizes to j + 0.5; also 1 ulp off */
+                for (int sg = 0; sg < 2; sg++) {
+                    l->in_nonneg = !sg;
+                    vsq_format af = cnn_act_format(&qp, l);
+                    int qref = vsq_format_qref(&af);
+                    for (size_t j = 0; j < n; j++) {
+                        size_t px = j / (size_t)l->cin;
+                        int iy = (int)(px / (size_t)l->iw), ix = (int)(px % (size_t)l->iw);
+                        float v = ((int)(j / 3 % (size_t)qref) + 0.5f) / 16.0f;
+                        if (j % 3 == 1) v = nextafterf(v, 0.0f);
+                        if (j % 3 == 2) v = nextafterf(v, 100.0f);
+                        if (sg && j / 2 % 2) v = -v;
+                        xs[j] = (iy + ix) % 2 ? v : (float)qref / 16.0f;
+                    }
+                    run_dw_pair(i, &qp, &w, xs, yf, yp);
+                }
+                l->in_nonneg = 1;
+                for (size_t j = 0; j < n; j++) xs[j] = 0.0f;
+                run_dw_pair(i, &qp, &w, xs, yf, yp);
+                for (int ch = 0; ch < l->cout; ch++) assert_true(yp[ch] == l->b[ch]);
+                xs[n / 2] = NAN;
+                assert_int_equal(cnn_dw_fused(&model, &qp, i, &w, xs, yp, NULL), VSQ_ENONFINITE);
+            }
+        }
+        assert_int_equal(n_dw, 13);
+        assert_true(strides >= 4 && padded >= 8);
+        cnn_clear_weights(&model);
+    }
+    for (int i = 0; i < 64; i++) free(dw_in[i]), dw_in[i] = NULL;
+    free(yf), free(yp), free(xs), free(logits);
     cnn_work_free(&w);
 }
 
@@ -166,6 +257,7 @@ int main(void) {
         cmocka_unit_test(test_w4a8),
         cmocka_unit_test(test_not_packable),
         cmocka_unit_test(test_layer_exact),
+        cmocka_unit_test(test_dw_exact),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -77,6 +77,7 @@ typedef struct {
     float *wq;             /* fake-quantized weights, NULL = use w */
     vsq_qtensor *wqt;      /* integer-quantized weights for the --int path */
     vsq_packed_w *wpk;     /* packed weights for --kernel packed (1x1 conv, dense) */
+    float *dwt;            /* depthwise weights as [tap][c] for the fused path (--kernel packed) */
     int in_nonneg;         /* input is provably >= 0 (after ReLU / ReLU6) */
     int same;              /* Keras padding "same" (pads set by cnn_model_set_padding) */
     int groups;            /* CNN_CONV: channel groups (k = kh*kw*cin/groups) */
@@ -155,6 +156,7 @@ typedef struct {
     float *col;
     float *tmp;
     vsq_packed_a pa; /* packed activations, reused by every packed layer */
+    void *dws;       /* scratch of the fused depthwise path (cnn_dw_scratch_bytes) */
 } cnn_work;
 
 vsq_status cnn_work_alloc(const cnn_model *m, cnn_work *w);

@@ -205,18 +205,28 @@ vsq_status cnn_fast_fakequant(const vsq_format *f, float *x, size_t rows, size_t
     return VSQ_OK;
 }
 
+int cnn_simd_level(void) {
+    vsq_isa isa = vsq_isa_active();
+    if (isa == VSQ_ISA_REF) return 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (isa == VSQ_ISA_AVX512 && __builtin_cpu_supports("avx512f")) return 2;
+    if (__builtin_cpu_supports("avx2")) return 1;
+#endif
+    return 0;
+}
+
 /* ---- packed activations for the integer kernels ---- */
 
-
-VSQ_CNN_CLONES static void pack_row(const vsq_format *f, const float *x, size_t cols, float gamma, vsq_packed_a *p,
-                     int16_t *codes, double *scale) {
-    grid g = grid_of(f, cols);
-    for (size_t c0 = 0, j = 0; c0 < cols; c0 += g.v, j++) {
-        size_t n = cols - c0 < g.v ? cols - c0 : g.v;
-        float s = vec_peak(x + c0, n, g.uns) / g.qref;
+/* One row: per vector the integer scale (eq. 7b, 7g) and the codes (7c),
+ * vectors whose integer scale rounds to 0 get zero codes. */
+static void pack_row(const vsq_format *f, const grid *g, const float *x, size_t c0, size_t cols, float gamma,
+                     vsq_packed_a *p, int16_t *codes, double *scale) {
+    for (size_t j = c0 / g->v; c0 < cols; c0 += g->v, j++) {
+        size_t n = cols - c0 < g->v ? cols - c0 : g->v;
+        float s = vec_peak(x + c0, n, g->uns) / g->qref;
         long c = scale_code(f, s, gamma);
         for (size_t i = 0; i < n; i++) {
-            int q = c ? (int)code_of(x[c0 + i], s, g.qmin, g.qmax) : 0;
+            int q = c ? (int)code_of(x[c0 + i], s, g->qmin, g->qmax) : 0;
             codes[c0 + i] = (int16_t)q;
             if (abs(q) > p->max_code) p->max_code = abs(q);
         }
@@ -224,6 +234,58 @@ VSQ_CNN_CLONES static void pack_row(const vsq_format *f, const float *x, size_t 
         if ((uint32_t)c > p->max_scale) p->max_scale = (uint32_t)c;
     }
 }
+
+#include "models/cnn/quant_avx2.h"
+#ifdef VSQ_CNN_SIMD
+#define VSQ_PACK_AVX2 1
+
+/* pack_row for the vectors of a row whose length is a multiple of 8 (V a
+ * multiple of 8; also a short last one, e.g. K = 24 at V = 16), 8 elements
+ * at a time: the same codes as vec_peak / code_of (quant_avx2.h). Returns
+ * the column where the scalar tail starts. */
+__attribute__((target("avx2"))) static size_t pack_row_avx2(const vsq_format *f, const grid *g, const float *x,
+                                                            size_t cols, float gamma, vsq_packed_a *p,
+                                                            int16_t *codes, double *scale) {
+    const __m256i mask = _mm256_set1_epi32(g->uns ? -1 : 0x7fffffff);
+    const __m256 qmin = _mm256_set1_ps(g->qmin);
+    __m256i mc = _mm256_setzero_si256();
+    uint32_t ms = p->max_scale;
+    size_t v = g->v, c0 = 0, j = 0;
+    for (; c0 < cols; c0 += v, j++) {
+        if ((cols - c0 < v ? cols - c0 : v) % 8) break; /* a short last vector of 8k still fits */
+        size_t n = cols - c0 < v ? cols - c0 : v;
+        __m256i pk = _mm256_setzero_si256();
+        for (size_t e = 0; e < n; e += 8)
+            pk = _mm256_max_epi32(pk, _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(x + c0 + e)), mask));
+        __m128i h = _mm_max_epi32(_mm256_castsi256_si128(pk), _mm256_extracti128_si256(pk, 1));
+        h = _mm_max_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+        h = _mm_max_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+        float peak = _mm_cvtss_f32(_mm_castsi128_ps(h));
+        float s = peak / g->qref;
+        long c = scale_code(f, s, gamma);
+        scale[j] = (double)c;
+        ms = (uint32_t)c > ms ? (uint32_t)c : ms;
+        if (!c) {
+            memset(codes + c0, 0, n * sizeof *codes);
+            continue;
+        }
+        const __m256 sv = _mm256_set1_ps(s);
+        for (size_t e = 0; e < n; e += 8) {
+            __m256i q = vsq_cnn_code8(_mm256_div_ps(_mm256_loadu_ps(x + c0 + e), sv), qmin);
+            mc = _mm256_max_epi32(mc, _mm256_abs_epi32(q));
+            __m128i q16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+            _mm_storeu_si128((__m128i *)(codes + c0 + e), q16);
+        }
+    }
+    __m128i h = _mm_max_epi32(_mm256_castsi256_si128(mc), _mm256_extracti128_si256(mc, 1));
+    h = _mm_max_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+    h = _mm_max_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+    int m = _mm_cvtsi128_si32(h);
+    p->max_code = m > p->max_code ? m : p->max_code;
+    p->max_scale = ms;
+    return c0 < cols ? c0 : cols;
+}
+#endif
 
 vsq_status cnn_pack_act_two_level(const vsq_format *f, const float *x, size_t rows, size_t cols,
                                   vsq_packed_a *p, const char *what) {
@@ -239,10 +301,20 @@ vsq_status cnn_pack_act_two_level(const vsq_format *f, const float *x, size_t ro
     p->fmt = *f, p->m = rows, p->k = cols, p->kp = kp, p->vec_len = f->vec_len;
     p->n_vec = kp / (size_t)f->vec_len, p->two_level = 1, p->max_code = 0, p->max_scale = 0;
     float gamma = two_level_gamma(f, peak); /* one coarse scale per tensor, as fake-quant */
+    grid g = grid_of(f, cols);
+#ifdef VSQ_PACK_AVX2
+    int avx2 = g.v % 8 == 0 && cnn_simd_level() >= 1;
+#else
+    int avx2 = 0;
+#endif
     for (size_t r = 0; r < rows; r++) {
         int16_t *codes = p->codes + r * kp;
         double *scale = p->scale + r * p->n_vec;
-        pack_row(f, x + r * cols, cols, gamma, p, codes, scale);
+        size_t c0 = 0;
+#ifdef VSQ_PACK_AVX2
+        if (avx2) c0 = pack_row_avx2(f, &g, x + r * cols, cols, gamma, p, codes, scale);
+#endif
+        pack_row(f, &g, x + r * cols, c0, cols, gamma, p, codes, scale);
         memset(codes + cols, 0, (kp - cols) * sizeof *codes);
         for (size_t j = (cols + f->vec_len - 1) / f->vec_len; j < p->n_vec; j++) scale[j] = 0.0;
         p->gamma[r] = gamma;

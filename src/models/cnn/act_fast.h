@@ -25,4 +25,9 @@ vsq_status cnn_fast_fakequant(const vsq_format *f, float *x, size_t rows, size_t
 vsq_status cnn_pack_act_two_level(const vsq_format *f, const float *x, size_t rows, size_t cols,
                                   vsq_packed_a *p, const char *what);
 
+/* SIMD level of the CNN's own vector loops (dw_fused.c, packing): 0
+ * scalar, 1 AVX2, 2 AVX-512F; follows the kernels' ISA choice (AVX-512
+ * only when the kernels use it, none with VSQ_ISA=ref) and the CPU. */
+int cnn_simd_level(void);
+
 #endif

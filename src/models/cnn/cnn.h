@@ -96,8 +96,24 @@ vsq_status cnn_dw_int(const cnn_model *m, const cnn_qcfg *q, int i, const float 
  * unpadded) conv or a dense layer whose weight and activation formats are
  * both two-level sM per-vector with the same V in {16, 32, 64}. */
 int cnn_packable(const cnn_qcfg *q, const cnn_model *m, int i);
-/* Y = A W^T + b for such a layer on packed operands (packed.c). */
+/* Y = A W^T + b for such a layer on packed operands (packed.c); clip
+ * (NULL: none) = {lo, hi} of a fused ReLU / ReLU6 / Clip. */
 vsq_status cnn_gemm_packed(const cnn_model *m, const cnn_qcfg *q, int i, cnn_work *w,
-                           const float *a, size_t rows, float *y);
+                           const float *a, size_t rows, float *y, const float *clip);
+
+#define CNN_DW_MAX_TAPS 64
+/* Depthwise layer i runs fused (dw_fused.c): --kernel packed, window
+ * vectors, dynamic two-level sM max activations with V >= kh*kw (one
+ * vector per window); any weight format. */
+int cnn_dw_fusable(const cnn_qcfg *q, const cnn_model *m, int i);
+/* l->dwt from l->wq (or l->w): the weights transposed to [tap][c]. */
+vsq_status cnn_dw_fuse_weights(cnn_layer *l);
+/* Per-thread scratch bytes the fused path needs for model m. */
+size_t cnn_dw_scratch_bytes(const cnn_model *m);
+/* y = depthwise(x) + b with each window quantized on the fly; bit-identical
+ * to the fake-quant path (window matrix, cnn_quant_act, cnn_dwconv_col).
+ * clip as for cnn_gemm_packed. */
+vsq_status cnn_dw_fused(const cnn_model *m, const cnn_qcfg *q, int i, cnn_work *w, const float *x,
+                        float *y, const float *clip);
 
 #endif

@@ -109,6 +109,7 @@ static vsq_status quantize_layer(const cnn_model *m, const cnn_qcfg *q, int i) {
         if ((st = vsq_quantize_pack_weights(&f, l->w, rows, cols, l->wpk)))
             return vsq_error(st, "layer %s packed weights: %s", l->name, vsq_last_error());
     }
+    if (cnn_dw_fusable(q, m, i) && (st = cnn_dw_fuse_weights(l))) return st;
     if (q->use_int && (l->op != CNN_DWCONV || q->dw == CNN_DW_WINDOW)) {
         l->wqt = calloc(1, sizeof *l->wqt);
         if (!l->wqt) return vsq_error(VSQ_ENOMEM, "no memory for layer %s", l->name);
@@ -142,6 +143,8 @@ void cnn_clear_weights(const cnn_model *m) {
         if (m->l[i].wpk) vsq_packed_w_free(m->l[i].wpk);
         free(m->l[i].wpk);
         m->l[i].wpk = NULL;
+        free(m->l[i].dwt);
+        m->l[i].dwt = NULL;
         free(m->l[i].wqt);
         m->l[i].wqt = NULL;
     }

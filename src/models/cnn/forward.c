@@ -17,7 +17,8 @@ vsq_status cnn_work_alloc(const cnn_model *m, cnn_work *w) {
     for (int s = 0; ok && s < m->n_slots; s++) ok = (w->slot[s] = malloc(m->slot_size[s] * sizeof(float))) != NULL;
     w->col = malloc(m->max_col * sizeof(float));
     w->tmp = malloc(m->max_act * sizeof(float));
-    if (!ok || !w->col || !w->tmp) {
+    w->dws = malloc(cnn_dw_scratch_bytes(m) + 64);
+    if (!ok || !w->col || !w->tmp || !w->dws) {
         cnn_work_free(w);
         return vsq_error(VSQ_ENOMEM, "no memory for CNN work buffers");
     }
@@ -30,6 +31,7 @@ void cnn_work_free(cnn_work *w) {
     free(w->slot);
     free(w->col);
     free(w->tmp);
+    free(w->dws);
     memset(w, 0, sizeof *w);
 }
 
@@ -72,7 +74,7 @@ static vsq_status run_grouped_conv(const cnn_model *m, const cnn_qcfg *q, int i,
 
 /* Conv2D / Dense: im2col (unless 1x1 stride 1), quantize A, GEMM. */
 static vsq_status run_gemm_layer(const cnn_model *m, const cnn_qcfg *q, int i, cnn_work *w,
-                                 float *x, float *y) {
+                                 float *x, float *y, const float *clip) {
     const cnn_layer *l = &m->l[i];
     if (l->op == CNN_CONV && l->groups > 1) return run_grouped_conv(m, q, i, w, x, y);
     int quant = cnn_layer_quantized(q, m, i);
@@ -83,7 +85,7 @@ static vsq_status run_gemm_layer(const cnn_model *m, const cnn_qcfg *q, int i, c
         a = w->col;
     }
     if (quant && q->use_int && l->wqt) return gemm_int(m, q, i, a, rows, y);
-    if (quant && q->packed && l->wpk) return cnn_gemm_packed(m, q, i, w, a, rows, y);
+    if (quant && q->packed && l->wpk) return cnn_gemm_packed(m, q, i, w, a, rows, y, clip);
     if (quant && q->quant_a) {
         if (a == x && l->in_live) { /* a later node reads x unquantized */
             memcpy(w->tmp, x, rows * (size_t)l->k * sizeof(float));
@@ -101,7 +103,7 @@ static vsq_status run_gemm_layer(const cnn_model *m, const cnn_qcfg *q, int i, c
  * the window matrix) or along channels at one pixel (quantize the input).
  * --int with window vectors runs each channel through vsq_gemm_ref. */
 static vsq_status run_dw_layer(const cnn_model *m, const cnn_qcfg *q, int i, cnn_work *w,
-                               float *x, float *y) {
+                               float *x, float *y, const float *clip) {
     const cnn_layer *l = &m->l[i];
     int quant = cnn_layer_quantized(q, m, i);
     const float *wt = quant && l->wq ? l->wq : l->w;
@@ -110,6 +112,7 @@ static vsq_status run_dw_layer(const cnn_model *m, const cnn_qcfg *q, int i, cnn
         cnn_dwconv(l, x, wt, y);
         return VSQ_OK;
     }
+    if (q->packed && l->dwt) return cnn_dw_fused(m, q, i, w, x, y, clip);
     vsq_status st;
     if (q->use_int && l->wqt) {
         cnn_dw_im2col(l, x, w->col);
@@ -156,6 +159,26 @@ static void run_simple(const cnn_model *m, const cnn_layer *l, float *const *xs,
     }
 }
 
+/* --kernel packed layers apply a following ReLU / ReLU6 / Clip while
+ * writing their output (one pass less) when that node is the only reader
+ * of the output and works in place (same buffer): clip = {lo, hi}. */
+static int fused_clip(const cnn_model *m, const cnn_qcfg *q, int i, float *clip) {
+    const cnn_layer *l = &m->l[i], *c = i + 1 < m->n ? &m->l[i + 1] : NULL;
+    if (!q || !q->packed || !cnn_layer_quantized(q, m, i) || !c || c->n_in != 1 || c->in[0] != l->out) return 0;
+    /* the layer must take the packed / fused branch below */
+    int packed = l->op == CNN_DWCONV ? q->quant_a && l->dwt != NULL : !(q->use_int && l->wqt) && l->wpk != NULL;
+    if (!packed) return 0;
+    if (m->t[l->out].last_use != i + 1 || cnn_tensor_readers(m, l->out) != 1 ||
+        m->t[c->out].slot != m->t[l->out].slot)
+        return 0;
+    switch (c->op) {
+    case CNN_RELU: clip[0] = 0.0f, clip[1] = 3.4e38f; return 1; /* run_simple's bounds */
+    case CNN_RELU6: clip[0] = 0.0f, clip[1] = 6.0f; return 1;
+    case CNN_CLIP: clip[0] = c->lo, clip[1] = c->hi; return 1;
+    default: return 0;
+    }
+}
+
 vsq_status cnn_forward(const cnn_model *m, const cnn_qcfg *q, cnn_work *w, const float *img,
                        float *logits, cnn_observe_fn obs, void *obs_ctx) {
     memcpy(w->slot[m->t[0].slot], img, (size_t)m->in_h * m->in_w * m->in_c * sizeof(float));
@@ -166,10 +189,13 @@ vsq_status cnn_forward(const cnn_model *m, const cnn_qcfg *q, cnn_work *w, const
         float *x = xs[0], *y = w->slot[m->t[l->out].slot];
         vsq_status st = VSQ_OK;
         if (obs && cnn_is_mac(l)) obs(obs_ctx, i, x, (size_t)l->ih * l->iw * l->cin);
-        if (l->op == CNN_CONV || l->op == CNN_DENSE) st = run_gemm_layer(m, q, i, w, x, y);
-        else if (l->op == CNN_DWCONV) st = run_dw_layer(m, q, i, w, x, y);
+        float clip[2];
+        int fuse = cnn_is_mac(l) && fused_clip(m, q, i, clip);
+        if (l->op == CNN_CONV || l->op == CNN_DENSE) st = run_gemm_layer(m, q, i, w, x, y, fuse ? clip : NULL);
+        else if (l->op == CNN_DWCONV) st = run_dw_layer(m, q, i, w, x, y, fuse ? clip : NULL);
         else run_simple(m, l, xs, y);
         if (st) return st;
+        i += fuse; /* the clip node is done */
     }
     memcpy(logits, w->slot[m->t[m->out_t].slot], (size_t)m->n_classes * sizeof(float));
     return VSQ_OK;
