@@ -269,6 +269,11 @@ static vsq_status build(onnx_ctx *c, const Onnx__ModelProto *mp) {
     if (!st && g->n_node == 0) st = vsq_error(VSQ_EFORMAT, "%s: the graph has no nodes", c->what);
     for (size_t i = 0; !st && i < g->n_node; i++) {
         const Onnx__NodeProto *nd = g->node[order[i]];
+        /* every operator names its result: the translators name layers
+         * after output 0 (fuzz_onnx found a Conv without outputs) */
+        if (nd->n_output == 0 || !nd->output[0][0])
+            st = vsq_error(VSQ_EFORMAT, "%s: node %zu (%s) has no output", c->what, (size_t)order[i],
+                           nd->op_type ? nd->op_type : "?");
         for (size_t j = 0; !st && j < nd->n_output; j++)
             if (nd->output[j][0] && !onnx_define(c, nd->output[j])) st = VSQ_EFORMAT;
         for (size_t j = 0; !st && j < nd->n_output; j++) { /* defined but not yet computed */
