@@ -17,7 +17,7 @@
  *     elements 0-31 and shift + AND their elements 32-63; the activations
  *     come as 32-byte broadcasts (load port only). 2 loads, 2 shifts and
  *     4 ANDs per panel chunk instead of 4 x (shift, insert, AND).
- *     Other containers: the row-wise unpack of avx512_unpack.h.
+ *     Other containers: the row-wise unpack of unpack_avx512.h.
  *   - 4 vpdpbusd (u8 x s8, 4 products per int32 lane, no saturation)
  *     starting from -off * (sum of the 4 activation codes), so each lane
  *     is an exact sum of code * a;
@@ -33,7 +33,11 @@
 
 #include "kernels/x86/avx512_compat.h"
 #include "kernels/kernels_internal.h"
-#include "kernels/x86/avx512_unpack.h"
+#include "kernels/x86/unpack_avx512.h"
+
+#ifndef AI
+#define AI static inline __attribute__((always_inline))
+#endif
 
 /* Software prefetch distance per stream in bytes (~14 chunks of W4 V16):
  * measured best of 0.5-4 KiB with 4 streams at 16384^2 (2 KiB: 15.7 GB/s,

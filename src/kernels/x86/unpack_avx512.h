@@ -36,4 +36,13 @@ static inline __attribute__((always_inline)) __m512i unpack64(const uint8_t *p, 
     return _mm512_or_si512(l, _mm512_slli_epi16(_mm512_and_si512(t, m1), 2));
 }
 
+/* Lane 4L + j = sum of the four int32 lanes of 128-bit lane L of q_j
+ * (two levels of unpack + add): the 4 rows' 16-element dots of a chunk. */
+static inline __attribute__((always_inline)) __m512i rows4(__m512i q0, __m512i q1, __m512i q2,
+                                                           __m512i q3) {
+    __m512i s01 = _mm512_add_epi32(_mm512_unpacklo_epi32(q0, q1), _mm512_unpackhi_epi32(q0, q1));
+    __m512i s23 = _mm512_add_epi32(_mm512_unpacklo_epi32(q2, q3), _mm512_unpackhi_epi32(q2, q3));
+    return _mm512_add_epi32(_mm512_unpacklo_epi64(s01, s23), _mm512_unpackhi_epi64(s01, s23));
+}
+
 #endif

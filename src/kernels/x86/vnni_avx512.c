@@ -47,13 +47,6 @@ AI __m512i row_scales(const uint8_t *sp, int V) {
     return _mm512_shuffle_epi8(_mm512_broadcast_i32x4(s), _mm512_loadu_si512((const void *)ctl));
 }
 
-/* Lane 4k + r = sum of lanes 4k..4k+3 of q_r: the 4 rows' 16-element dots. */
-AI __m512i rows4(__m512i q0, __m512i q1, __m512i q2, __m512i q3) {
-    __m512i s01 = _mm512_add_epi32(_mm512_unpacklo_epi32(q0, q1), _mm512_unpackhi_epi32(q0, q1));
-    __m512i s23 = _mm512_add_epi32(_mm512_unpacklo_epi32(q2, q3), _mm512_unpackhi_epi32(q2, q3));
-    return _mm512_add_epi32(_mm512_unpacklo_epi64(s01, s23), _mm512_unpackhi_epi64(s01, s23));
-}
-
 /* even/odd += dots * (sw * sa) in int64: vpmuldq takes the even int32
  * lanes (rows 0 and 2), the shifted copies the odd ones (rows 1 and 3). */
 AI void scale_acc(__m512i dots, __m512i sw, const int32_t *sap, __m512i *even, __m512i *odd) {
