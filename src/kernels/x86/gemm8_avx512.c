@@ -79,8 +79,17 @@ G8I __m512i group_scales(const uint8_t *sc[4], int j, int u16) {
     return _mm512_maskz_permutexvar_epi16(0x55555555u, idx, _mm512_castsi256_si512(x));
 }
 
+/* Stored byte u (0..2^b-1) minus the code offset, modulo 256. For 8-bit
+ * codes (off = 128) the subtraction wraps, which SIMDe's portable fallback
+ * evaluates in signed char and UBSan reports as overflow; u ^ 0x80 is the
+ * same byte without arithmetic. Narrower codes never wrap. */
+G8I __m512i minus_off(__m512i u, __m512i off, int off_val) {
+    return off_val == 128 ? _mm512_xor_si512(u, off) : _mm512_sub_epi8(u, off);
+}
+
 G8I void pack_group(const vsq_packed_w *w, size_t group, uint8_t *dst, int cb, int ua) {
-    const __m512i off = _mm512_set1_epi8((char)(ua ? w->off : 0)); /* ua: signed codes */
+    const int off_val = ua ? w->off : 0; /* ua: signed codes */
+    const __m512i off = _mm512_set1_epi8((char)off_val);
     const int V = w->vec_len, qpv = V / 4, vpc = VSQK_CHUNK / V;
     const size_t vbytes = VSQK_G8_VBYTES(V), nch = w->kp / VSQK_CHUNK;
     const int u16 = w->stype == VSQ_PSCALE_U16;
@@ -99,7 +108,8 @@ G8I void pack_group(const vsq_packed_w *w, size_t group, uint8_t *dst, int cb, i
                 const uint8_t *ch = pp[p] + c * w->chunk_bytes;
                 sc[p] = ch + VSQK_NR * w->code_bytes;
                 for (int rr = 0; rr < 4; rr++)
-                    r[4 * p + rr] = live[p] ? _mm512_sub_epi8(unpack64(ch + rr * w->code_bytes, cb), off)
+                    r[4 * p + rr] = live[p] ? minus_off(unpack64(ch + rr * w->code_bytes, cb), off,
+                                                        off_val)
                                             : _mm512_setzero_si512();
             }
             transpose16(r, z);
